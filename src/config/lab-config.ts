@@ -1,0 +1,324 @@
+// The lab's stack configuration: typed, defaulted, and validated as a whole before anything is created.
+import { IPv4, IPv4CidrRange, IPv4Prefix, Validator } from "ip-num";
+import { shown, type ConfigProblem } from "./problems.ts";
+
+export const CONFIG_NAMESPACE = "calico-lab";
+
+export const MODES = ["ipip", "bgp", "vxlan", "crosssubnet"] as const;
+export type Mode = (typeof MODES)[number];
+
+/** Host names become namespace suffixes and switch port names (Linux interface names: 15 bytes). */
+export const HOST_NAME = /^[a-z][a-z0-9-]{0,14}$/;
+/** Stack names become namespace prefixes. */
+export const STACK_NAME = /^[a-z][a-z0-9-]{0,23}$/;
+/** Names reserved for the lab's own namespaces. */
+export const RESERVED_HOST_NAMES = ["underlay"] as const;
+
+export interface HostConfig {
+  name: string;
+  /** Underlay address (no prefix length). */
+  address: string;
+  labels: Record<string, string>;
+}
+
+export interface LabConfig {
+  stack: string;
+  mode: Mode;
+  underlayCidr: string;
+  underlayPrefixLength: number;
+  mtu: number;
+  podCidr: string;
+  serviceCidr: string;
+  hosts: HostConfig[];
+}
+
+export const DEFAULTS = {
+  mode: "ipip" as Mode,
+  underlayCidr: "192.168.19.0/24",
+  /** The seeds' hosts are .165, .166, .167: host addresses start at this offset in the underlay. */
+  hostOffset: 165,
+  mtu: 1500,
+  podCidr: "10.244.0.0/16",
+  serviceCidr: "10.96.0.0/12",
+  hosts: ["master", "worker-1", "worker-2"],
+};
+
+const KNOWN_KEYS = ["mode", "underlayCidr", "hostOffset", "mtu", "podCidr", "serviceCidr", "hosts"] as const;
+
+type Raw = Record<string, unknown>;
+
+export type ConfigResult = { ok: true; config: LabConfig } | { ok: false; problems: ConfigProblem[] };
+
+const key = (k: string) => `${CONFIG_NAMESPACE}:${k}`;
+
+/** Parses a CIDR that must be a network address; records a problem and returns undefined otherwise. */
+function parseNetwork(field: string, value: unknown, problems: ConfigProblem[]): IPv4CidrRange | undefined {
+  if (typeof value !== "string" || !Validator.isValidIPv4CidrNotation(value)[0]) {
+    problems.push({
+      field,
+      value: shown(value),
+      message: "not an IPv4 CIDR",
+      fix: "write a network as a.b.c.d/len, e.g. 10.244.0.0/16",
+    });
+    return undefined;
+  }
+  if (!Validator.isValidIPv4CidrRange(value)[0]) {
+    const range = IPv4CidrRange.fromCidr(value);
+    problems.push({
+      field,
+      value: shown(value),
+      message: "host bits are set",
+      fix: `use the network address ${range.getFirst().toString()}/${range.cidrPrefix.getValue()}`,
+    });
+    return undefined;
+  }
+  return IPv4CidrRange.fromCidr(value);
+}
+
+function single(ip: IPv4): IPv4CidrRange {
+  return new IPv4CidrRange(ip, new IPv4Prefix(32n));
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  const dist = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++)
+        d[i]![j] = Math.min(
+          d[i - 1]![j]! + 1,
+          d[i]![j - 1]! + 1,
+          d[i - 1]![j - 1]! + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1),
+        );
+    return d[a.length]![b.length]!;
+  };
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const dd = dist(word, c);
+    if (dd < bestD) [best, bestD] = [c, dd];
+  }
+  return best;
+}
+
+/**
+ * Reads the lab config from raw stack config values keyed without namespace (`mode`, `hosts`, …).
+ * `allKeys` are the full keys present in the stack (to report unknown `calico-lab:` keys).
+ */
+export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string[] = []): ConfigResult {
+  const problems: ConfigProblem[] = [];
+
+  if (!STACK_NAME.test(stack)) {
+    problems.push({
+      field: "stack name",
+      value: shown(stack),
+      message: "stack names prefix the lab's network namespaces and must match " + STACK_NAME.source,
+      fix: "use lower-case letters, digits and dashes, starting with a letter, at most 24 characters",
+    });
+  }
+
+  for (const full of allKeys) {
+    if (!full.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
+    const k = full.slice(CONFIG_NAMESPACE.length + 1);
+    if ((KNOWN_KEYS as readonly string[]).includes(k)) continue;
+    const guess = closest(k, KNOWN_KEYS);
+    problems.push({
+      field: full,
+      value: shown(raw[k]),
+      message: "unknown configuration key",
+      fix: guess
+        ? `did you mean ${key(guess)}? (pulumi config rm ${full})`
+        : `remove it (pulumi config rm ${full}); known keys: ${KNOWN_KEYS.join(", ")}`,
+    });
+  }
+
+  const mode = (raw.mode ?? DEFAULTS.mode) as Mode;
+  if (!MODES.includes(mode)) {
+    problems.push({
+      field: key("mode"),
+      value: shown(raw.mode),
+      message: "unknown mode",
+      fix: `set one of ${MODES.join(", ")} (pulumi config set ${key("mode")} bgp)`,
+    });
+  }
+
+  const mtu = raw.mtu === undefined ? DEFAULTS.mtu : Number(raw.mtu);
+  if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 9000) {
+    problems.push({
+      field: key("mtu"),
+      value: shown(raw.mtu),
+      message: "the underlay MTU must be an integer from 1280 to 9000",
+      fix: "leave it unset for 1500, or set e.g. 9000 for jumbo frames",
+    });
+  }
+
+  const underlay = parseNetwork(key("underlayCidr"), raw.underlayCidr ?? DEFAULTS.underlayCidr, problems);
+  const pods = parseNetwork(key("podCidr"), raw.podCidr ?? DEFAULTS.podCidr, problems);
+  const services = parseNetwork(key("serviceCidr"), raw.serviceCidr ?? DEFAULTS.serviceCidr, problems);
+
+  if (underlay && pods && underlay.isOverlapping(pods)) {
+    problems.push({
+      field: key("podCidr"),
+      value: shown(raw.podCidr ?? DEFAULTS.podCidr),
+      message: `the pod network overlaps the underlay ${underlay.toCidrString()}: pod routes would hide host routes`,
+      fix: "pick a pod CIDR outside the underlay, e.g. 10.244.0.0/16",
+    });
+  }
+  if (pods && services && pods.isOverlapping(services)) {
+    problems.push({
+      field: key("podCidr"),
+      value: shown(raw.podCidr ?? DEFAULTS.podCidr),
+      message: `the pod network overlaps the service network ${services.toCidrString()}`,
+      fix: "pick non-overlapping pod and service CIDRs, e.g. 10.244.0.0/16 and 10.96.0.0/12",
+    });
+  }
+
+  const hostOffset = raw.hostOffset === undefined ? DEFAULTS.hostOffset : Number(raw.hostOffset);
+  if (!Number.isInteger(hostOffset) || hostOffset < 1) {
+    problems.push({
+      field: key("hostOffset"),
+      value: shown(raw.hostOffset),
+      message: "the offset of the first host address must be a positive integer",
+      fix: "leave it unset (165, as in the seeds) or set e.g. 10",
+    });
+  }
+
+  const hosts: HostConfig[] = [];
+  const rawHosts = raw.hosts ?? DEFAULTS.hosts;
+  if (!Array.isArray(rawHosts) || rawHosts.length === 0) {
+    problems.push({
+      field: key("hosts"),
+      value: shown(raw.hosts),
+      message: "hosts must be a non-empty list",
+      fix: 'list host names or objects, e.g. ["master", "worker-1", "worker-2"]',
+    });
+  } else {
+    const seenNames = new Map<string, number>();
+    const seenAddrs = new Map<string, number>();
+    let tooMany = false;
+    rawHosts.forEach((h: unknown, i: number) => {
+      const field = `${key("hosts")}[${i}]`;
+      const obj: Raw = typeof h === "string" ? { name: h } : h && typeof h === "object" ? (h as Raw) : {};
+      const name = obj.name;
+      if (typeof name !== "string" || !HOST_NAME.test(name)) {
+        problems.push({
+          field: `${field}.name`,
+          value: shown(name),
+          message: `host names become namespace and interface names and must match ${HOST_NAME.source}`,
+          fix: "use lower-case letters, digits and dashes, starting with a letter, at most 15 characters",
+        });
+        return;
+      }
+      if ((RESERVED_HOST_NAMES as readonly string[]).includes(name)) {
+        problems.push({
+          field: `${field}.name`,
+          value: shown(name),
+          message: "this name is reserved for the lab's switch namespace",
+          fix: "choose another host name",
+        });
+      }
+      const dup = seenNames.get(name);
+      if (dup !== undefined) {
+        problems.push({
+          field: `${field}.name`,
+          value: shown(name),
+          message: `duplicate host name (also ${key("hosts")}[${dup}])`,
+          fix: "give every host its own name",
+        });
+      }
+      seenNames.set(name, i);
+
+      const labels: Record<string, string> = {};
+      if (obj.labels !== undefined) {
+        if (typeof obj.labels !== "object" || obj.labels === null || Array.isArray(obj.labels)) {
+          problems.push({
+            field: `${field}.labels`,
+            value: shown(obj.labels),
+            message: "labels must be a map of strings",
+            fix: 'write e.g. {"worker": "no-1"}',
+          });
+        } else {
+          for (const [lk, lv] of Object.entries(obj.labels as Raw)) labels[lk] = String(lv);
+        }
+      }
+
+      let address: string | undefined;
+      if (obj.address !== undefined) {
+        if (typeof obj.address !== "string" || !Validator.isValidIPv4String(obj.address)[0]) {
+          problems.push({
+            field: `${field}.address`,
+            value: shown(obj.address),
+            message: "not an IPv4 address",
+            fix: "write a plain address without prefix length, e.g. 192.168.19.165",
+          });
+          return;
+        }
+        address = obj.address;
+      } else if (underlay && Number.isInteger(hostOffset)) {
+        const n = underlay.getFirst().getValue() + BigInt(hostOffset + i);
+        if (n >= underlay.getLast().getValue()) {
+          if (tooMany) return;
+          tooMany = true;
+          problems.push({
+            field: key("hosts"),
+            value: `${rawHosts.length} hosts`,
+            message: `too many hosts for the underlay ${underlay.toCidrString()} starting at offset ${hostOffset}`,
+            fix: `use a larger ${key("underlayCidr")}, a smaller ${key("hostOffset")}, or fewer hosts`,
+          });
+          return;
+        }
+        address = IPv4.fromNumber(n).toString();
+      }
+      if (address && underlay) {
+        const ip = IPv4.fromDecimalDottedString(address);
+        const inside = underlay.contains(single(ip));
+        const isNetOrBcast =
+          ip.getValue() === underlay.getFirst().getValue() || ip.getValue() === underlay.getLast().getValue();
+        if (!inside || isNetOrBcast) {
+          problems.push({
+            field: `${field}.address`,
+            value: shown(address),
+            message: inside
+              ? "the network or broadcast address cannot be a host"
+              : `outside the underlay ${underlay.toCidrString()}`,
+            fix: `pick a host address inside ${underlay.toCidrString()}`,
+          });
+        }
+        if (pods && pods.contains(single(ip))) {
+          problems.push({
+            field: `${field}.address`,
+            value: shown(address),
+            message: `inside the pod network ${pods.toCidrString()}`,
+            fix: "host addresses must be outside the pod CIDR",
+          });
+        }
+        const other = seenAddrs.get(address);
+        if (other !== undefined) {
+          problems.push({
+            field: `${field}.address`,
+            value: shown(address),
+            message: `duplicate address (also ${key("hosts")}[${other}])`,
+            fix: "give every host its own address",
+          });
+        }
+        seenAddrs.set(address, i);
+      }
+      if (address) hosts.push({ name, address, labels });
+    });
+  }
+
+  if (problems.length > 0 || !underlay || !pods || !services) return { ok: false, problems };
+  return {
+    ok: true,
+    config: {
+      stack,
+      mode,
+      underlayCidr: underlay.toCidrString(),
+      underlayPrefixLength: Number(underlay.cidrPrefix.getValue()),
+      mtu,
+      podCidr: pods.toCidrString(),
+      serviceCidr: services.toCidrString(),
+      hosts,
+    },
+  };
+}

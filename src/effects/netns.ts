@@ -1,0 +1,67 @@
+// Network namespaces: create, delete (idempotent), list, and the processes living in one.
+import { readdir, readlink, stat } from "node:fs/promises";
+import { assertNetnsName } from "./names.ts";
+import { run, tryRun } from "./exec.ts";
+
+export async function listNetns(): Promise<string[]> {
+  try {
+    return (await readdir("/run/netns")).sort();
+  } catch {
+    return [];
+  }
+}
+
+export async function netnsExists(name: string): Promise<boolean> {
+  return (await listNetns()).includes(assertNetnsName(name));
+}
+
+/** Creates the namespace with its loopback up. Fails if it already exists. */
+export async function createNetns(name: string): Promise<void> {
+  assertNetnsName(name);
+  await run(["ip", "netns", "add", name]);
+  await run(["ip", "-n", name, "link", "set", "dev", "lo", "up"]);
+}
+
+/** Creates the namespace unless it exists; brings loopback up either way. */
+export async function ensureNetns(name: string): Promise<void> {
+  if (!(await netnsExists(name))) await createNetns(name);
+  else await run(["ip", "-n", name, "link", "set", "dev", "lo", "up"]);
+}
+
+/** Kills every process in the namespace, then deletes it. Nothing to delete is not an error. */
+export async function deleteNetns(name: string): Promise<void> {
+  assertNetnsName(name);
+  if (!(await netnsExists(name))) return;
+  for (const pid of await pidsInNetns(name)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
+  const r = await tryRun(["ip", "netns", "delete", name]);
+  if (r.exitCode !== 0 && (await netnsExists(name))) {
+    throw new Error(`could not delete network namespace ${name}: ${r.stderr.trim()}`);
+  }
+}
+
+/** Pids of processes whose network namespace is the named one. */
+export async function pidsInNetns(name: string): Promise<number[]> {
+  let ino: number;
+  try {
+    ino = (await stat(`/run/netns/${assertNetnsName(name)}`)).ino;
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const link = await readlink(`/proc/${entry}/ns/net`);
+      if (link === `net:[${ino}]`) pids.push(Number(entry));
+    } catch {
+      /* process ended or not ours to read */
+    }
+  }
+  return pids;
+}
