@@ -27,7 +27,7 @@ export async function main() {
   const { raw, keys } = readStackConfig();
   const parsed = parseLabConfig(stack, raw, keys);
   // Rejected at preview, before anything is created, with every problem listed.
-  if (!parsed.ok) throw new ConfigError(`stack "${stack}"`, parsed.problems);
+  if (!parsed.ok) throw new pulumi.RunError(new ConfigError(`stack "${stack}"`, parsed.problems).message);
   const plan = planLab(parsed.config);
   const lab = new Lab(stack, plan);
 

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DEFAULTS, parseLabConfig } from "../../../src/config/lab-config.ts";
+import { formatProblems } from "../../../src/config/problems.ts";
+import { assertGolden } from "../../support/golden.ts";
+
+describe("lab config", () => {
+  it("defaults to the seeds' three hosts at .165-.167 on 192.168.19.0/24", () => {
+    const r = parseLabConfig("bgp", {});
+    assert.ok(r.ok);
+    assert.deepEqual(
+      r.config.hosts.map((h) => [h.name, h.address]),
+      [
+        ["master", "192.168.19.165"],
+        ["worker-1", "192.168.19.166"],
+        ["worker-2", "192.168.19.167"],
+      ],
+    );
+    assert.equal(r.config.podCidr, DEFAULTS.podCidr);
+    assert.equal(r.config.underlayPrefixLength, 24);
+    assert.equal(r.config.mtu, 1500);
+  });
+
+  it("takes host objects with addresses and labels", () => {
+    const r = parseLabConfig("lab", {
+      mode: "vxlan",
+      underlayCidr: "10.77.0.0/24",
+      hosts: [
+        { name: "a", address: "10.77.0.1" },
+        { name: "b", labels: { worker: "no-1" } },
+      ],
+    });
+    assert.ok(r.ok);
+    assert.deepEqual(r.config.hosts, [
+      { name: "a", address: "10.77.0.1", labels: {} },
+      { name: "b", address: "10.77.0.166", labels: { worker: "no-1" } },
+    ]);
+  });
+
+  // Each case is rejected with every problem listed; the message text is product, pinned by golden files.
+  const bad: Record<string, { stack?: string; raw: Record<string, unknown>; keys?: string[] }> = {
+    "unknown-mode": { raw: { mode: "ipipp" } },
+    "underlay-not-cidr": { raw: { underlayCidr: "192.168.19.0" } },
+    "underlay-host-bits": { raw: { underlayCidr: "192.168.19.5/24" } },
+    "pod-overlaps-underlay": { raw: { podCidr: "192.168.0.0/16" } },
+    "pod-overlaps-services": { raw: { podCidr: "10.96.0.0/16" } },
+    "duplicate-host-names": { raw: { hosts: ["master", "worker", "master"] } },
+    "bad-host-name": { raw: { hosts: ["Master", "worker_1", "a-very-long-host-name-x"] } },
+    "reserved-host-name": { raw: { hosts: ["master", "underlay"] } },
+    "too-many-hosts": {
+      raw: { underlayCidr: "10.0.0.0/29", hostOffset: 2, hosts: ["a", "b", "c", "d", "e", "f"] },
+    },
+    "address-outside-underlay": { raw: { hosts: [{ name: "a", address: "10.1.1.1" }] } },
+    "duplicate-address": {
+      raw: {
+        hosts: [
+          { name: "a", address: "192.168.19.10" },
+          { name: "b", address: "192.168.19.10" },
+        ],
+      },
+    },
+    "bad-mtu": { raw: { mtu: 100000 } },
+    "empty-hosts": { raw: { hosts: [] } },
+    "unknown-key": { raw: { mdoe: "bgp" }, keys: ["calico-lab:mdoe"] },
+    "bad-stack-name": { stack: "My_Stack", raw: {} },
+    "many-at-once": {
+      raw: { mode: "fast", podCidr: "10.244.0.1/16", hosts: ["m", "m"], mtu: "big" },
+    },
+  };
+  for (const [name, c] of Object.entries(bad)) {
+    it(`rejects ${name}`, async () => {
+      const r = parseLabConfig(c.stack ?? "lab", c.raw, c.keys ?? []);
+      assert.equal(r.ok, false);
+      if (r.ok) return;
+      assert.ok(r.problems.length > 0);
+      for (const p of r.problems) {
+        assert.ok(p.field && p.message && p.fix, `problem lacks field, message or fix: ${JSON.stringify(p)}`);
+      }
+      await assertGolden(`config/${name}.txt`, formatProblems('stack "lab"', r.problems) + "\n");
+    });
+  }
+});
