@@ -33,7 +33,12 @@ export async function ping(fromNetns: string, address: string, deadlineMs = 5000
       const m = RTT.exec(r.stdout);
       return { fromNetns, address, ok: true, attempts, ...(m ? { rttMs: Number(m[1]) } : {}) };
     }
-    seen = (r.stdout + r.stderr).trim().split("\n").slice(-2).join(" / ");
+    seen =
+      (r.stdout + r.stderr)
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith("---") && !l.startsWith("PING "))
+        .pop() ?? `ping exited ${r.exitCode}`;
     if (Date.now() >= end) return { fromNetns, address, ok: false, attempts, seen };
     await new Promise((res) => setTimeout(res, 100));
   }
