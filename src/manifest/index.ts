@@ -1,0 +1,37 @@
+// calico.yaml variants: render (variant → manifest), parse (manifest → agent settings), validate, presets.
+export {
+  BACKENDS,
+  CALICO_DEFAULTS,
+  DATASTORE_TYPES,
+  ENCAP_MODES,
+  ENCAP_OVERHEAD,
+  LAB_DEFAULTS,
+  LAB_NETWORK,
+  PRESET_NAMES,
+  PRESETS,
+  encapOverhead,
+  isPresetName,
+  mtusFor,
+  resolveVariant,
+} from "./variant.ts";
+export type {
+  Backend,
+  CalicoVariant,
+  DatastoreType,
+  EncapMode,
+  LabNetwork,
+  PresetName,
+  VariantSpec,
+} from "./variant.ts";
+export { ManifestError, formatManifestProblems } from "./problems.ts";
+export type { ManifestNote, ManifestProblem } from "./problems.ts";
+export { AUTODETECT_FIELD, formatAutodetectMethod, parseAutodetectMethod } from "./autodetect-method.ts";
+export type { AutodetectMethod, AutodetectResult } from "./autodetect-method.ts";
+export { validateVariant } from "./validate.ts";
+export { renderManifest } from "./render.ts";
+export type { RenderOptions, RenderResult } from "./render.ts";
+export { parseManifest, readAgentSettings, toAgentSettings } from "./parse.ts";
+export type { AgentSettings, DatastoreSettings, EtcdTls, ParseOptions, ParsedManifest } from "./parse.ts";
+export { STACK_NAMESPACE, variantFromStackConfig } from "./stack-config.ts";
+export type { StackVariantResult } from "./stack-config.ts";
+export { TEMPLATES_DIR, loadTemplate, templatePath } from "./load.ts";
