@@ -194,6 +194,28 @@ describe("CNI plugin in real namespaces", { skip: !isRoot() && "needs root", tim
     assert.equal(addr["pod-c"], next(t2, 1));
   });
 
+  test("calicoctl tables: ipam show, get nodes/ippools/workloadendpoints -o wide", async () => {
+    const ctl = (...args: string[]) =>
+      run(inNetns(hosts[0]!.netns, ["scripts/calicoctl", ...args]), { env: { ETCD_ENDPOINTS: endpoint } });
+    const ipam = await ctl("ipam", "show");
+    assert.match(ipam, /\| IP Pool +\| 10\.244\.0\.0\/16 +\| +\| 65536 +\| 5 \(0%\) +\| 65531 \(100%\) +\|/);
+    assert.match(ipam, /\| Block +\| 10\.244\.\d+\.\d+\/26 +\| node1 +\| 64 +\| 3 \(5%\) +\| 61 \(95%\) +\|/);
+    const nodes = await ctl("get", "nodes", "-o", "wide");
+    assert.match(nodes, /^node1 +64512 +10\.99\.0\.11\/24 /m);
+    assert.match(
+      await ctl("get", "ippools", "-o", "wide"),
+      /default-ipv4-ippool +10\.244\.0\.0\/16 +true +Always +Never +false/,
+    );
+    const weps = await ctl("get", "wep", "-o", "wide");
+    assert.match(
+      weps,
+      new RegExp(
+        `^default +node1-k8s-pod--a-eth0 +pod-a +node1 +${addr["pod-a"]!.replace(/\./g, "\\.")}/32 +${vethName("default", "pod-a")}`,
+        "m",
+      ),
+    );
+  });
+
   test("CNI error JSON for a bad request", async () => {
     await assert.rejects(
       invokeCni("ADD", { ...pods[0]!, podNetns: `${p}-nope` }, conf("node1")),

@@ -1,0 +1,20 @@
+// The agent (our calico-node + calico CNI plugin): what the lab calls.
+export { startEtcd, etcdArgv, etcdEndpoint, freePort } from "./datastore/etcd-server.ts";
+export type { EtcdServer, EtcdServerOptions, EtcdServerTls } from "./datastore/etcd-server.ts";
+export { Datastore, isTransientError } from "./datastore/etcd.ts";
+export type { DatastoreOptions, EtcdTls } from "./datastore/etcd.ts";
+export * as keys from "./datastore/keys.ts";
+export { Ipam, IpamError } from "./ipam/allocator.ts";
+export type { AssignRequest, PoolRef } from "./ipam/allocator.ts";
+export { runStartup, registerNode, reconcileTunnelAddress, tunnelHandleId } from "./startup/node.ts";
+export type { AgentSettings, StartupResult } from "./startup/node.ts";
+export { settingsFromEnv } from "./startup/env.ts";
+export { runCalicoNodeIn } from "./startup/invoke.ts";
+export { autodetect, parseAutodetectionMethod, selectAddress } from "./startup/autodetect.ts";
+export type { AutodetectionMethod, Detected } from "./startup/autodetect.ts";
+export { ensureDefaultPool, defaultPool, poolsForNode, DEFAULT_POOL_NAME } from "./startup/pool.ts";
+export type { DefaultPoolSettings } from "./startup/pool.ts";
+export { invokeCni, cniNetworkConfig, CALICO_CNI_BIN, CniInvocationError } from "./cni/invoke.ts";
+export type { PodRef, CniConfigOptions } from "./cni/invoke.ts";
+export { vethName, podHandleId } from "./cni/naming.ts";
+export { inspect, parseInspectArgs } from "./inspect.ts";
