@@ -9,6 +9,8 @@ export type { AssignRequest, PoolRef } from "./ipam/allocator.ts";
 export { runStartup, registerNode, reconcileTunnelAddress, tunnelHandleId } from "./startup/node.ts";
 export type { AgentSettings, StartupResult } from "./startup/node.ts";
 export { settingsFromEnv } from "./startup/env.ts";
+export { settingsFromManifest } from "./startup/from-manifest.ts";
+export type { NodeIdentity } from "./startup/from-manifest.ts";
 export { runCalicoNodeIn } from "./startup/invoke.ts";
 export { autodetect, parseAutodetectionMethod, selectAddress } from "./startup/autodetect.ts";
 export type { AutodetectionMethod, Detected } from "./startup/autodetect.ts";

@@ -8,10 +8,12 @@ import { run } from "../../effects/exec.ts";
 
 export type AutodetectionMethod =
   | { kind: "first-found" }
-  | { kind: "interface"; regexes: string[] }
-  | { kind: "skip-interface"; regexes: string[] }
+  | { kind: "interface"; patterns: string[] }
+  | { kind: "skip-interface"; patterns: string[] }
   | { kind: "can-reach"; destination: string }
-  | { kind: "cidr"; cidrs: string[] };
+  | { kind: "cidr"; cidrs: string[] }
+  /** Needs a Kubernetes API (the Node's InternalIP): the lab has none, so selection fails with a clear error. */
+  | { kind: "kubernetes-internal-ip" };
 
 /** Calico's DEFAULT_INTERFACES_TO_EXCLUDE for first-found (and cidr=). */
 export const DEFAULT_EXCLUDES = [
@@ -66,9 +68,9 @@ export function parseAutodetectionMethod(text: string | undefined): Autodetectio
   };
   switch (key) {
     case "interface":
-      return { kind: "interface", regexes: regexes() };
+      return { kind: "interface", patterns: regexes() };
     case "skip-interface":
-      return { kind: "skip-interface", regexes: regexes() };
+      return { kind: "skip-interface", patterns: regexes() };
     case "can-reach": {
       const dest = list[0];
       if (list.length !== 1 || dest === undefined || !isIpv4(dest)) {
@@ -80,6 +82,8 @@ export function parseAutodetectionMethod(text: string | undefined): Autodetectio
       if (list.length === 0) throw new Error("cidr= needs at least one CIDR");
       for (const c of list) IPv4CidrRange.fromCidr(c);
       return { kind: "cidr", cidrs: list };
+    case "kubernetes-internal-ip":
+      return { kind: "kubernetes-internal-ip" };
     default:
       throw new Error(
         `unknown IP autodetection method "${t}" (first-found, interface=, skip-interface=, can-reach=, cidr=)`,
@@ -139,9 +143,13 @@ export function selectAddress(
     case "first-found":
       return firstAddress(ifaces, null, DEFAULT_EXCLUDES, null);
     case "interface":
-      return firstAddress(ifaces, method.regexes, [], null);
+      return firstAddress(ifaces, method.patterns, [], null);
     case "skip-interface":
-      return firstAddress(ifaces, null, method.regexes, null);
+      return firstAddress(ifaces, null, method.patterns, null);
+    case "kubernetes-internal-ip":
+      throw new Error(
+        "kubernetes-internal-ip needs a Kubernetes API; the lab has none (use can-reach= or interface=)",
+      );
     case "cidr":
       return firstAddress(ifaces, null, DEFAULT_EXCLUDES, method.cidrs);
     case "can-reach": {

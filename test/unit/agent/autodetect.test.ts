@@ -75,7 +75,11 @@ describe("IP autodetection", () => {
     assert.throws(() => parseAutodetectionMethod("can-reach=example.com"), /IPv4/);
     assert.throws(() => parseAutodetectionMethod("interface="), /at least one/);
     assert.throws(() => parseAutodetectionMethod("interface=(("), /Invalid regular expression/);
-    assert.throws(() => parseAutodetectionMethod("kubernetes-internal-ip"), /unknown/);
+    assert.throws(() => parseAutodetectionMethod("bogus-method"), /unknown/);
+    assert.throws(
+      () => selectAddress(parseAutodetectionMethod("kubernetes-internal-ip"), HOST),
+      /Kubernetes API/,
+    );
     assert.throws(() => parseAutodetectionMethod("cidr=10.0.0.0"), /./);
   });
   test("ip -j addr output, sorted by ifindex, IPv4 only", () => {
