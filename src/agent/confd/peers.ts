@@ -1,0 +1,132 @@
+// Who a node peers with, the way Calico's confd decides: the node-to-node mesh (while enabled), global
+// BGPPeers (no node, no nodeSelector: every node), and node-specific BGPPeers (node or nodeSelector), whose
+// remote end is a fixed peerIP or every node a peerSelector matches. Route-reflector clients follow from
+// routeReflectorClusterID. Pure.
+import { IPv4, IPv4CidrRange, IPv4Prefix } from "ip-num";
+import type { CalicoNode } from "../datastore/keys.ts";
+import { parseSelector } from "./selector.ts";
+import { DEFAULT_AS_NUMBER, type BGPConfiguration, type BGPPeer } from "./types.ts";
+
+export type PeerType = "node-to-node mesh" | "global" | "node specific";
+
+export interface PeerPlan {
+  /** BIRD protocol name: Mesh_192_168_19_166, Global_…, Node_…. */
+  name: string;
+  ip: string;
+  asNumber: number;
+  type: PeerType;
+  /** This node reflects routes to the peer. */
+  rrClient: boolean;
+  /** The peer is on the node's own subnet (a direct session); otherwise multihop. */
+  direct: boolean;
+}
+
+export interface LocalBgp {
+  name: string;
+  ip: string;
+  prefixLength: number;
+  asNumber: number;
+  rrClusterID?: string;
+}
+
+function nodeIPv4(node: CalicoNode): { ip: string; prefixLength: number } | undefined {
+  const a = node.spec.bgp?.ipv4Address;
+  if (!a) return undefined;
+  const [ip, len] = a.split("/");
+  return { ip: ip!, prefixLength: Number(len ?? 32) };
+}
+
+export function globalAsNumber(config?: BGPConfiguration): number {
+  return config?.spec.asNumber ?? DEFAULT_AS_NUMBER;
+}
+
+export function localBgp(node: CalicoNode, config?: BGPConfiguration): LocalBgp | undefined {
+  const addr = nodeIPv4(node);
+  if (!addr) return undefined;
+  const rr = node.spec.bgp?.routeReflectorClusterID;
+  return {
+    name: node.metadata.name,
+    ip: addr.ip,
+    prefixLength: addr.prefixLength,
+    asNumber: node.spec.bgp?.asNumber ?? globalAsNumber(config),
+    ...(rr ? { rrClusterID: rr } : {}),
+  };
+}
+
+export function sameSubnet(a: string, prefixLength: number, b: string): boolean {
+  const net = new IPv4CidrRange(IPv4.fromDecimalDottedString(a), new IPv4Prefix(BigInt(prefixLength)));
+  const one = new IPv4CidrRange(IPv4.fromDecimalDottedString(b), new IPv4Prefix(32n));
+  return net.contains(one);
+}
+
+const protoName = (prefix: string, ip: string) => `${prefix}_${ip.replace(/\./g, "_")}`;
+
+export function planPeers(
+  local: CalicoNode,
+  nodes: readonly CalicoNode[],
+  peers: readonly BGPPeer[],
+  config?: BGPConfiguration,
+): PeerPlan[] {
+  const me = localBgp(local, config);
+  if (!me) return [];
+  const meshEnabled = config?.spec.nodeToNodeMeshEnabled ?? true;
+  const localLabels = local.metadata.labels ?? {};
+  const byIP = new Map<string, PeerPlan>();
+
+  const add = (prefix: string, type: PeerType, ip: string, asNumber: number, peerCluster?: string) => {
+    if (ip === me.ip || byIP.has(ip)) return;
+    byIP.set(ip, {
+      name: protoName(prefix, ip),
+      ip,
+      asNumber,
+      type,
+      rrClient: Boolean(me.rrClusterID) && asNumber === me.asNumber && peerCluster !== me.rrClusterID,
+      direct: sameSubnet(me.ip, me.prefixLength, ip),
+    });
+  };
+
+  // Explicit peerings first: they win over the mesh for the same address.
+  for (const p of peers) {
+    const s = p.spec;
+    const global = !s.node && !s.nodeSelector;
+    const applies =
+      global || s.node === me.name || (s.nodeSelector && parseSelector(s.nodeSelector)(localLabels));
+    if (!applies) continue;
+    const [prefix, type]: [string, PeerType] = global ? ["Global", "global"] : ["Node", "node specific"];
+    if (s.peerIP) add(prefix, type, s.peerIP.split(":")[0]!, s.asNumber ?? globalAsNumber(config));
+    if (s.peerSelector) {
+      const match = parseSelector(s.peerSelector);
+      for (const n of nodes) {
+        const addr = nodeIPv4(n);
+        if (!addr || n.metadata.name === me.name || !match(n.metadata.labels ?? {})) continue;
+        add(
+          prefix,
+          type,
+          addr.ip,
+          n.spec.bgp?.asNumber ?? globalAsNumber(config),
+          n.spec.bgp?.routeReflectorClusterID,
+        );
+      }
+    }
+  }
+  if (meshEnabled) {
+    for (const n of nodes) {
+      const addr = nodeIPv4(n);
+      if (!addr || n.metadata.name === me.name) continue;
+      add(
+        "Mesh",
+        "node-to-node mesh",
+        addr.ip,
+        n.spec.bgp?.asNumber ?? globalAsNumber(config),
+        n.spec.bgp?.routeReflectorClusterID,
+      );
+    }
+  }
+  return [...byIP.values()].sort((a, b) => compareIPs(a.ip, b.ip));
+}
+
+function compareIPs(a: string, b: string): number {
+  const v = (s: string) => IPv4.fromDecimalDottedString(s).getValue();
+  const d = v(a) - v(b);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
