@@ -76,13 +76,13 @@ describe("bird.conf", () => {
     });
     assert.match(
       text,
-      /neighbor 10\.1\.0\.2 as 64512;\n  multihop;\n  rr client;\n  rr cluster id 244\.0\.0\.1;/,
+      /neighbor 10\.1\.0\.2 as 64512;\n {2}multihop;\n {2}rr client;\n {2}rr cluster id 244\.0\.0\.1;/,
     );
     assert.match(text, /gateway recursive;/);
     birdParses(text);
   });
 
   it("tunes timers for sessions in about a second", () => {
-    assert.match(confFor("Never"), /connect delay time 1;\n  connect retry time 1;/);
+    assert.match(confFor("Never"), /connect delay time 1;\n {2}connect retry time 1;/);
   });
 });
