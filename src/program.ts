@@ -1,9 +1,20 @@
-// The Pulumi program: stack config → validated LabConfig → plan → components → outputs.
+// The Pulumi program: stack config → validated LabConfig and Calico variant → plan → components → outputs.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, parseLabConfig } from "./config/lab-config.ts";
-import { ConfigError } from "./config/problems.ts";
+import { formatProblems, type ConfigProblem } from "./config/problems.ts";
 import { Lab } from "./lab/components.ts";
+import { LabFile } from "./lab/resources.ts";
 import { planLab } from "./lab/topology.ts";
+import { loadTemplate, renderManifest, variantFromStackConfig } from "./manifest/index.ts";
+
+export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Where a stack's run files live (rendered manifest, later daemons' state): .lab/<stack>/. */
+export function stackRunDir(stack: string): string {
+  return join(REPO_ROOT, ".lab", stack);
+}
 
 /** Raw `calico-lab:*` values (objects parsed from JSON) and every key present. */
 export function readStackConfig(): { raw: Record<string, unknown>; keys: string[] } {
@@ -22,21 +33,45 @@ export function readStackConfig(): { raw: Record<string, unknown>; keys: string[
   return { raw, keys: Object.keys(all) };
 }
 
+/** Both readers of the stack config, their problems merged (one per field: the topology's first). */
+export function validateStack(stack: string, raw: Record<string, unknown>, keys: string[]) {
+  const lab = parseLabConfig(stack, raw, keys);
+  const variant = variantFromStackConfig(raw);
+  const problems: ConfigProblem[] = lab.ok ? [] : [...lab.problems];
+  const fields = new Set(problems.map((p) => p.field));
+  if (!variant.ok) problems.push(...variant.problems.filter((p) => !fields.has(p.field)));
+  if (problems.length > 0 || !lab.ok || !variant.ok) return { ok: false as const, problems };
+  return { ok: true as const, config: lab.config, variant };
+}
+
 export async function main() {
   const stack = pulumi.getStack();
   const { raw, keys } = readStackConfig();
-  const parsed = parseLabConfig(stack, raw, keys);
+  const checked = validateStack(stack, raw, keys);
   // Rejected at preview, before anything is created, with every problem listed.
-  if (!parsed.ok) throw new pulumi.RunError(new ConfigError(`stack "${stack}"`, parsed.problems).message);
-  const plan = planLab(parsed.config);
+  if (!checked.ok) throw new pulumi.RunError(formatProblems(`stack "${stack}"`, checked.problems));
+  const { config, variant } = checked;
+
+  // The manifest is the one source of truth: the agent reads its settings from this file.
+  const manifest = renderManifest(loadTemplate("etcdv3"), variant.variant, {
+    network: variant.network,
+    subject: `stack "${stack}"`,
+  });
+  const plan = planLab(config);
   const lab = new Lab(stack, plan);
+  const manifestFile = new LabFile("calico-yaml", {
+    path: join(stackRunDir(stack), "calico.yaml"),
+    content: manifest.text,
+  });
 
   return {
-    mode: parsed.config.mode,
-    underlay: parsed.config.underlayCidr,
-    podCidr: parsed.config.podCidr,
+    mode: config.mode,
+    underlay: config.underlayCidr,
+    podCidr: config.podCidr,
     switchNamespace: plan.switchNetns,
     hosts: Object.fromEntries(plan.hosts.map((h) => [h.name, { namespace: h.netns, address: h.cidr }])),
+    manifestFile: manifestFile.path,
+    manifest: manifestFile.content,
     verification: {
       passed: lab.verification.passed,
       failed: lab.verification.failed,

@@ -43,7 +43,20 @@ export const DEFAULTS = {
   hosts: ["master", "worker-1", "worker-2"],
 };
 
-const KNOWN_KEYS = ["mode", "underlayCidr", "hostOffset", "mtu", "podCidr", "serviceCidr", "hosts"] as const;
+/** Keys of the lab's topology (read here) and of the Calico variant (read by src/manifest). */
+const KNOWN_KEYS = [
+  "mode",
+  "underlayCidr",
+  "hostOffset",
+  "mtu",
+  "podCidr",
+  "serviceCidr",
+  "hosts",
+  "blockSize",
+  "asNumber",
+  "natOutgoing",
+  "autodetect",
+] as const;
 
 type Raw = Record<string, unknown>;
 

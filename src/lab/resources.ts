@@ -61,3 +61,16 @@ export class Verification extends pulumi.dynamic.Resource {
     );
   }
 }
+
+/** A file the lab writes for its user, removed on destroy. */
+export class LabFile extends pulumi.dynamic.Resource {
+  declare readonly path: pulumi.Output<string>;
+  declare readonly content: pulumi.Output<string>;
+  constructor(
+    resourceName: string,
+    args: In<{ path: string; content: string }>,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(providerFor("file"), resourceName, args, opts, "calico-lab", "File");
+  }
+}

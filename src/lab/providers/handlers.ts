@@ -1,5 +1,6 @@
 // The registry the dynamic provider loads by kind.
 import { bridgeHandler } from "./bridge-handler.ts";
+import { fileHandler } from "./file-handler.ts";
 import type { Handler } from "./handler.ts";
 import { netnsHandler } from "./netns-handler.ts";
 import { underlayPortHandler } from "./underlay-port-handler.ts";
@@ -9,6 +10,7 @@ import { verificationHandler } from "./verification-handler.ts";
 export const handlers: Record<string, Handler<any, any>> = {
   netns: netnsHandler,
   bridge: bridgeHandler,
+  file: fileHandler,
   underlayPort: underlayPortHandler,
   verification: verificationHandler,
 };

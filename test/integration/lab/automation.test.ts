@@ -1,6 +1,7 @@
 // A real `pulumi up` / `destroy` of the namespace lab through the Automation API, under a stack name of
 // its own so it never touches a user's stack. Checks the lab works and leaves the machine as it was.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -55,6 +56,9 @@ describe("namespace lab through the Automation API", { timeout: 240_000 }, () =>
     assert.equal(verification.passed, 6);
     assert.equal(verification.failed, 0);
     assert.equal(verification.checks.length, 6);
+    // The rendered manifest is an output and a file: the agent's one source of truth.
+    assert.match(String(res.outputs.manifest!.value), /name: CALICO_IPV4POOL_IPIP\n\s+value: "Never"/);
+    assert.equal(res.outputs.manifestFile!.value, join(REPO_ROOT, ".lab", stackName, "calico.yaml"));
     // Independently of the lab's own verification:
     const r = await ping(`${stackName}-master`, "192.168.19.167", 3000);
     assert.ok(r.ok, `master could not ping worker-2: ${r.seen}`);
@@ -74,6 +78,7 @@ describe("namespace lab through the Automation API", { timeout: 240_000 }, () =>
     await stack.destroy({ onOutput: () => undefined });
     assert.deepEqual(await labNamespaces(), []);
     assert.deepEqual(await rootSnapshot(), before0);
+    assert.equal(existsSync(join(REPO_ROOT, ".lab", stackName)), false, "the stack's run folder is left");
   });
 
   it("up again after destroy, then destroy again", async () => {
