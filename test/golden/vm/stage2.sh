@@ -1,0 +1,31 @@
+# vm-run stage 2: PID 1 in the overlay root. Runs the command from the control share, reports, powers off.
+BB=/run/vm-run/busybox
+fail() {
+  echo "vm-run init: $*"
+  $BB sync
+  $BB poweroff -f
+  $BB sleep 10
+}
+$BB mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || fail "mount /tmp"
+$BB mkdir -p /dev/pts /dev/shm
+$BB mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+$BB mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm
+$BB mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+$BB mkdir -p /run/vm-run/ctl
+$BB mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none vmctl /run/vm-run/ctl || fail "mount the control share (9p tag vmctl)"
+. /run/vm-run/ctl/vm.env || fail "read /run/vm-run/ctl/vm.env"
+$BB mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=mmap share "$VM_SHARE" || fail "mount the shared folder at $VM_SHARE"
+$BB mkdir -p "/lib/modules/$VM_KERNEL_RELEASE"
+$BB mount --bind "$VM_MODULES_DIR" "/lib/modules/$VM_KERNEL_RELEASE" || fail "bind the kernel's modules"
+$BB hostname "${VM_HOSTNAME:-vm-run}"
+$BB ip link set lo up
+echo "3 4 1 3" >/proc/sys/kernel/printk
+$BB stty -opost </dev/console 2>/dev/null
+echo "::vm-run:$VM_NONCE:start"
+/bin/sh /run/vm-run/ctl/run.sh </dev/null
+rc=$?
+echo "$rc" >/run/vm-run/ctl/exit-code
+echo "::vm-run:$VM_NONCE:exit:$rc"
+$BB sync
+$BB poweroff -f
+$BB sleep 10
