@@ -12,13 +12,28 @@ export const HOST_NAME = /^[a-z][a-z0-9-]{0,14}$/;
 /** Stack names become namespace prefixes. */
 export const STACK_NAME = /^[a-z][a-z0-9-]{0,23}$/;
 /** Names reserved for the lab's own namespaces. */
-export const RESERVED_HOST_NAMES = ["underlay"] as const;
+export const RESERVED_HOST_NAMES = ["underlay", "outside", "router"] as const;
 
 export interface HostConfig {
   name: string;
   /** Underlay address (no prefix length). */
   address: string;
   labels: Record<string, string>;
+}
+
+export interface PodConfig {
+  name: string;
+  /** The host it runs on (given, or the first host matching its nodeSelector). */
+  host: string;
+  /** Runs the echo server (seed 003) on TCP port 8080. */
+  server: boolean;
+}
+
+export interface OutsideConfig {
+  /** An "outside" host on the underlay with no route to the pool (natOutgoing target; seed 004's router). */
+  address: string;
+  /** When set, it runs BIRD and peers with the route reflectors (eBGP) to reach pod IPs through them. */
+  asNumber?: number;
 }
 
 export interface LabConfig {
@@ -30,7 +45,17 @@ export interface LabConfig {
   podCidr: string;
   serviceCidr: string;
   hosts: HostConfig[];
+  pods: PodConfig[];
+  /** Hosts acting as BGP route reflectors (label route-reflector, cluster id 244.0.0.1); mesh off when any. */
+  routeReflectors: string[];
+  outside: OutsideConfig;
 }
+
+/** Calico's conventional route-reflector cluster id, as in seed 004. */
+export const RR_CLUSTER_ID = "244.0.0.1";
+export const POD_NAME = /^[a-z][a-z0-9-]{0,22}$/;
+/** Namespace suffixes the lab uses itself. */
+export const RESERVED_NAMES = ["underlay", "outside", "router"] as const;
 
 export const DEFAULTS = {
   mode: "ipip" as Mode,
@@ -40,7 +65,13 @@ export const DEFAULTS = {
   mtu: 1500,
   podCidr: "10.244.0.0/16",
   serviceCidr: "10.96.0.0/12",
-  hosts: ["master", "worker-1", "worker-2"],
+  hosts: [
+    { name: "master" },
+    { name: "worker-1", labels: { worker: "no-1" } },
+    { name: "worker-2", labels: { worker: "no-2" } },
+  ] as unknown[],
+  /** The outside host's offset in the underlay (.200 on a /24). */
+  outsideOffset: 200,
 };
 
 /** Keys of the lab's topology (read here) and of the Calico variant (read by src/manifest). */
@@ -56,6 +87,9 @@ const KNOWN_KEYS = [
   "asNumber",
   "natOutgoing",
   "autodetect",
+  "pods",
+  "routeReflectors",
+  "outside",
 ] as const;
 
 type Raw = Record<string, unknown>;
@@ -320,7 +354,11 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
     });
   }
 
-  if (problems.length > 0 || !underlay || !pods || !services) return { ok: false, problems };
+  const podConfigs = parsePods(raw, hosts, problems);
+  const routeReflectors = parseRouteReflectors(raw, hosts, problems);
+  const outside = parseOutside(raw, underlay, hosts, problems);
+
+  if (problems.length > 0 || !underlay || !pods || !services || !outside) return { ok: false, problems };
   return {
     ok: true,
     config: {
@@ -332,6 +370,242 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
       podCidr: pods.toCidrString(),
       serviceCidr: services.toCidrString(),
       hosts,
+      pods: podConfigs,
+      routeReflectors,
+      outside,
     },
   };
+}
+
+function matchesLabels(labels: Record<string, string>, selector: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/**
+ * Seed-like pods when none are configured: a busybox pod on every worker (every host but the first),
+ * a second one on the first worker (a same-node pair), and the echo server (seed 003) on the last worker.
+ */
+export function defaultPods(hosts: readonly HostConfig[]): Raw[] {
+  const workers = hosts.length > 1 ? hosts.slice(1) : hosts;
+  const pods: Raw[] = workers.map((h, i) => ({ name: `busybox-${i + 1}`, host: h.name }));
+  if (workers[0]) pods.push({ name: `busybox-${workers.length + 1}`, host: workers[0].name });
+  const last = workers[workers.length - 1];
+  if (last) pods.push({ name: "echo", host: last.name, server: true });
+  return pods;
+}
+
+function parsePods(raw: Raw, hosts: HostConfig[], problems: ConfigProblem[]): PodConfig[] {
+  const list = raw.pods ?? defaultPods(hosts);
+  if (!Array.isArray(list)) {
+    problems.push({
+      field: key("pods"),
+      value: shown(list),
+      message: "pods must be a list",
+      fix: 'write e.g. [{"name": "busybox-1", "host": "worker-1"}]',
+    });
+    return [];
+  }
+  const out: PodConfig[] = [];
+  const seen = new Map<string, number>();
+  const hostNames = new Set(hosts.map((h) => h.name));
+  list.forEach((p: unknown, i: number) => {
+    const field = `${key("pods")}[${i}]`;
+    const obj: Raw = p && typeof p === "object" ? (p as Raw) : {};
+    const name = obj.name;
+    if (typeof name !== "string" || !POD_NAME.test(name)) {
+      problems.push({
+        field: `${field}.name`,
+        value: shown(name),
+        message: `pod names become namespace names and must match ${POD_NAME.source}`,
+        fix: "use lower-case letters, digits and dashes, starting with a letter, at most 23 characters",
+      });
+      return;
+    }
+    if (hostNames.has(name) || (RESERVED_NAMES as readonly string[]).includes(name)) {
+      problems.push({
+        field: `${field}.name`,
+        value: shown(name),
+        message: "a pod cannot share its name with a host or the lab's own namespaces",
+        fix: "rename the pod",
+      });
+    }
+    const dup = seen.get(name);
+    if (dup !== undefined) {
+      problems.push({
+        field: `${field}.name`,
+        value: shown(name),
+        message: `duplicate pod name (also ${key("pods")}[${dup}])`,
+        fix: "give every pod its own name",
+      });
+    }
+    seen.set(name, i);
+    let host: string | undefined;
+    if (obj.host !== undefined) {
+      if (typeof obj.host !== "string" || !hostNames.has(obj.host)) {
+        problems.push({
+          field: `${field}.host`,
+          value: shown(obj.host),
+          message: "no such host",
+          fix: `use one of ${[...hostNames].join(", ")}`,
+        });
+        return;
+      }
+      host = obj.host;
+    } else if (obj.nodeSelector !== undefined) {
+      const sel = obj.nodeSelector;
+      if (!sel || typeof sel !== "object" || Array.isArray(sel)) {
+        problems.push({
+          field: `${field}.nodeSelector`,
+          value: shown(sel),
+          message: "nodeSelector must be a map of labels",
+          fix: 'write e.g. {"worker": "no-1"}',
+        });
+        return;
+      }
+      const want = Object.fromEntries(Object.entries(sel as Raw).map(([k, v]) => [k, String(v)]));
+      host = hosts.find((h) => matchesLabels(h.labels, want))?.name;
+      if (!host) {
+        problems.push({
+          field: `${field}.nodeSelector`,
+          value: shown(sel),
+          message: "no host has these labels",
+          fix: `label a host in ${key("hosts")} (labels: {...}) or pick a host with "host"`,
+        });
+        return;
+      }
+    } else {
+      problems.push({
+        field: field,
+        value: shown(p),
+        message: "a pod needs a host or a nodeSelector",
+        fix: 'add "host": "<host name>" or "nodeSelector": {"<label>": "<value>"}',
+      });
+      return;
+    }
+    if (obj.server !== undefined && typeof obj.server !== "boolean") {
+      problems.push({
+        field: `${field}.server`,
+        value: shown(obj.server),
+        message: "server must be true or false",
+        fix: "write true to run the echo server in this pod",
+      });
+      return;
+    }
+    out.push({ name, host, server: obj.server === true });
+  });
+  return out;
+}
+
+function parseRouteReflectors(raw: Raw, hosts: HostConfig[], problems: ConfigProblem[]): string[] {
+  const v = raw.routeReflectors;
+  if (v === undefined) return [];
+  const hostNames = new Set(hosts.map((h) => h.name));
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
+    problems.push({
+      field: key("routeReflectors"),
+      value: shown(v),
+      message: "routeReflectors must be a list of host names",
+      fix: 'write e.g. ["master", "worker-1"]',
+    });
+    return [];
+  }
+  if (v.length === 0) {
+    problems.push({
+      field: key("routeReflectors"),
+      value: shown(v),
+      message:
+        "an empty list turns the node-to-node mesh off and leaves no route reflector: no node would peer",
+      fix: "name at least one host, or remove the key to keep the full mesh",
+    });
+  }
+  for (const [i, name] of (v as string[]).entries()) {
+    if (!hostNames.has(name)) {
+      problems.push({
+        field: `${key("routeReflectors")}[${i}]`,
+        value: shown(name),
+        message: "no such host",
+        fix: `use one of ${[...hostNames].join(", ")}`,
+      });
+    }
+  }
+  if (v.length > 0 && v.length >= hosts.length) {
+    problems.push({
+      field: key("routeReflectors"),
+      value: shown(v),
+      message: "every host is a route reflector: there are no clients to reflect to",
+      fix: "leave at least one host out of the list",
+    });
+  }
+  return v as string[];
+}
+
+function parseOutside(
+  raw: Raw,
+  underlay: IPv4CidrRange | undefined,
+  hosts: HostConfig[],
+  problems: ConfigProblem[],
+): OutsideConfig | undefined {
+  if (!underlay) return undefined;
+  const v = (raw.outside ?? {}) as Raw;
+  if (typeof v !== "object" || Array.isArray(v)) {
+    problems.push({
+      field: key("outside"),
+      value: shown(raw.outside),
+      message: "outside must be an object",
+      fix: 'write e.g. {"address": "192.168.19.200", "asNumber": 65001}',
+    });
+    return undefined;
+  }
+  const taken = new Set(hosts.map((h) => h.address));
+  let address: string;
+  if (v.address === undefined) {
+    // .200 when it is inside and free, else the highest free address: never a problem of the user's making.
+    const last = underlay.getLast().getValue();
+    const first = underlay.getFirst().getValue();
+    const wanted = first + BigInt(DEFAULTS.outsideOffset);
+    let n = wanted < last ? wanted : last - 1n;
+    while (n > first && taken.has(IPv4.fromNumber(n).toString())) n--;
+    if (n <= first) return undefined;
+    address = IPv4.fromNumber(n).toString();
+  } else if (typeof v.address !== "string" || !Validator.isValidIPv4String(v.address)[0]) {
+    problems.push({
+      field: `${key("outside")}.address`,
+      value: shown(v.address),
+      message: "not an IPv4 address",
+      fix: "write a plain address in the underlay, e.g. 192.168.19.200",
+    });
+    return undefined;
+  } else {
+    address = v.address;
+    if (!underlay.contains(single(IPv4.fromDecimalDottedString(address)))) {
+      problems.push({
+        field: `${key("outside")}.address`,
+        value: shown(address),
+        message: `outside the underlay ${underlay.toCidrString()}`,
+        fix: `pick an address inside ${underlay.toCidrString()}`,
+      });
+    }
+    const clash = hosts.find((h) => h.address === address);
+    if (clash) {
+      problems.push({
+        field: `${key("outside")}.address`,
+        value: shown(address),
+        message: `the outside host would take ${clash.name}'s address`,
+        fix: "pick a free underlay address for the outside host",
+      });
+    }
+  }
+  let asNumber: number | undefined;
+  if (v.asNumber !== undefined) {
+    const n = Number(v.asNumber);
+    if (!Number.isInteger(n) || n < 1 || n > 4294967295) {
+      problems.push({
+        field: `${key("outside")}.asNumber`,
+        value: shown(v.asNumber),
+        message: "not an AS number",
+        fix: "use 1..4294967295, e.g. 65001 (a private AS)",
+      });
+    } else asNumber = n;
+  }
+  return { address, ...(asNumber !== undefined ? { asNumber } : {}) };
 }

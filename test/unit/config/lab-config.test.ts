@@ -21,6 +21,25 @@ describe("lab config", () => {
     assert.equal(r.config.mtu, 1500);
   });
 
+  it("places seed-like default pods on the workers, with the echo server on the last", () => {
+    const r = parseLabConfig("bgp", {});
+    assert.ok(r.ok);
+    assert.deepEqual(r.config.pods, [
+      { name: "busybox-1", host: "worker-1", server: false },
+      { name: "busybox-2", host: "worker-2", server: false },
+      { name: "busybox-3", host: "worker-1", server: false },
+      { name: "echo", host: "worker-2", server: true },
+    ]);
+    assert.deepEqual(r.config.outside, { address: "192.168.19.200" });
+    assert.deepEqual(r.config.routeReflectors, []);
+  });
+
+  it("places pods by nodeSelector on the first host with those labels", () => {
+    const r = parseLabConfig("bgp", { pods: [{ name: "p", nodeSelector: { worker: "no-2" } }] });
+    assert.ok(r.ok);
+    assert.equal(r.config.pods[0]!.host, "worker-2");
+  });
+
   it("takes host objects with addresses and labels", () => {
     const r = parseLabConfig("lab", {
       mode: "vxlan",
@@ -63,6 +82,25 @@ describe("lab config", () => {
     "empty-hosts": { raw: { hosts: [] } },
     "unknown-key": { raw: { mdoe: "bgp" }, keys: ["calico-lab:mdoe"] },
     "bad-stack-name": { stack: "My_Stack", raw: {} },
+    "pod-on-unknown-host": { raw: { pods: [{ name: "p1", host: "worker-9" }] } },
+    "pod-selector-matches-no-host": { raw: { pods: [{ name: "p1", nodeSelector: { worker: "no-7" } }] } },
+    "pod-bad-name": { raw: { pods: [{ name: "Pod_1", host: "master" }] } },
+    "pod-duplicate": {
+      raw: {
+        pods: [
+          { name: "p1", host: "master" },
+          { name: "p1", host: "worker-1" },
+        ],
+      },
+    },
+    "pod-named-like-a-host": { raw: { pods: [{ name: "worker-1", host: "worker-1" }] } },
+    "pod-without-placement": { raw: { pods: [{ name: "p1" }] } },
+    "rr-stack-without-reflectors": { raw: { routeReflectors: [] } },
+    "rr-unknown-host": { raw: { routeReflectors: ["rr-9"] } },
+    "rr-every-host": { raw: { routeReflectors: ["master", "worker-1", "worker-2"] } },
+    "outside-not-in-underlay": { raw: { outside: { address: "10.9.9.9" } } },
+    "outside-takes-host-address": { raw: { outside: { address: "192.168.19.166" } } },
+    "outside-bad-as": { raw: { outside: { asNumber: -5 } } },
     "many-at-once": {
       raw: { mode: "fast", podCidr: "10.244.0.1/16", hosts: ["m", "m"], mtu: "big" },
     },

@@ -24,7 +24,7 @@ describe("lab plan", () => {
       port: "worker-1",
       address: "192.168.19.166",
       cidr: "192.168.19.166/24",
-      labels: {},
+      labels: { worker: "no-1" },
     });
   });
 
