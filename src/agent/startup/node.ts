@@ -1,7 +1,7 @@
 // calico-node's startup: detect the node's address, register the Node resource, create the default
 // pool when none exists, and keep the IPIP tunnel address in step with the pools.
 import { Datastore, type EtcdTls } from "../datastore/etcd.ts";
-import { resourceKey, newResource, type CalicoNode, type EncapMode } from "../datastore/keys.ts";
+import { resourceKey, newResource, type CalicoNode, type EncapMode, type IPPool } from "../datastore/keys.ts";
 import { Ipam } from "../ipam/allocator.ts";
 import { autodetect, type AutodetectionMethod, type Detected } from "./autodetect.ts";
 import { ensureDefaultPool, listPools, selectorMatches, type DefaultPoolSettings } from "./pool.ts";
@@ -28,6 +28,7 @@ export interface StartupResult {
   detected: Detected | null;
   poolCreated: boolean;
   tunnelAddress: string | null;
+  vxlanTunnelAddress: string | null;
 }
 
 export function tunnelHandleId(node: string): string {
@@ -75,32 +76,69 @@ export async function registerNode(
   );
 }
 
+export function vxlanTunnelHandleId(node: string): string {
+  return `vxlan-tunnel-addr-${node}`;
+}
+
+export type TunnelKind = "ipip" | "vxlan";
+
+const TUNNEL = {
+  ipip: {
+    handle: tunnelHandleId,
+    type: "ipipTunnelAddress",
+    mode: (p: IPPool) => p.spec.ipipMode,
+    get: (n: CalicoNode) => n.spec.bgp?.ipv4IPIPTunnelAddr,
+    set: (n: CalicoNode, ip: string | undefined) => {
+      if (ip) n.spec.bgp = { ...(n.spec.bgp ?? {}), ipv4IPIPTunnelAddr: ip };
+      else if (n.spec.bgp) delete n.spec.bgp.ipv4IPIPTunnelAddr;
+    },
+  },
+  vxlan: {
+    handle: vxlanTunnelHandleId,
+    type: "vxlanTunnelAddress",
+    mode: (p: IPPool) => p.spec.vxlanMode,
+    get: (n: CalicoNode) => n.spec.ipv4VXLANTunnelAddr,
+    set: (n: CalicoNode, ip: string | undefined) => {
+      if (ip) n.spec.ipv4VXLANTunnelAddr = ip;
+      else delete n.spec.ipv4VXLANTunnelAddr;
+    },
+  },
+} as const;
+
 /**
- * The IPIP tunnel address: allocated with handle ipip-tunnel-addr-<node> from the pools with IPIP on
- * that select the node (so the first address of the node's first block), stored in the Node; released
- * when no IPIP pool selects the node any more.
+ * A tunnel address (IPIP: handle ipip-tunnel-addr-<node>, Node bgp.ipv4IPIPTunnelAddr; VXLAN: handle
+ * vxlan-tunnel-addr-<node>, Node ipv4VXLANTunnelAddr), allocated from the pools with that encapsulation
+ * on that select the node (so the first address of the node's first block), released when no such pool
+ * selects the node any more. Writes nothing when the Node already says the right thing (the routing loop
+ * calls this on every datastore change; a write would wake every watcher again).
  */
-export async function reconcileTunnelAddress(
+export async function reconcileTunnel(
   ds: Datastore,
+  kind: TunnelKind,
   nodeName: string,
   log: (m: string) => void,
 ): Promise<string | null> {
+  const t = TUNNEL[kind];
   const node = await ds.getJson<CalicoNode>(resourceKey("nodes", nodeName));
   const labels = node?.value.metadata.labels ?? {};
-  const ipipOn = (m: EncapMode) => m === "Always" || m === "CrossSubnet";
+  const on = (m: EncapMode) => m === "Always" || m === "CrossSubnet";
   const pools = (await listPools(ds)).filter(
-    (p) => !p.spec.disabled && ipipOn(p.spec.ipipMode) && selectorMatches(p.spec.nodeSelector, labels),
+    (p) => !p.spec.disabled && on(t.mode(p)) && selectorMatches(p.spec.nodeSelector, labels),
   );
   const ipam = new Ipam(ds);
-  const handle = tunnelHandleId(nodeName);
+  const handle = t.handle(nodeName);
+  const current = node ? t.get(node.value) : undefined;
   if (pools.length === 0) {
     const released = await ipam.releaseByHandle(handle);
     if (released.length > 0)
-      log(`released IPIP tunnel address ${released.join(",")}: no IPIP pool selects ${nodeName}`);
-    await updateNode(ds, nodeName, (n) => {
-      if (n.spec.bgp) delete n.spec.bgp.ipv4IPIPTunnelAddr;
-      return n;
-    });
+      log(
+        `released ${kind.toUpperCase()} tunnel address ${released.join(",")}: no ${kind} pool selects ${nodeName}`,
+      );
+    if (current !== undefined)
+      await updateNode(ds, nodeName, (n) => {
+        t.set(n, undefined);
+        return n;
+      });
     return null;
   }
   const held = await ipam.ipsByHandle(handle);
@@ -110,16 +148,26 @@ export async function reconcileTunnelAddress(
       await ipam.autoAssign({
         host: nodeName,
         handleId: handle,
-        attrs: { node: nodeName, type: "ipipTunnelAddress" },
+        attrs: { node: nodeName, type: t.type },
         pools: pools.map((p) => ({ cidr: p.spec.cidr, blockSize: p.spec.blockSize })),
       })
     )[0]!;
-  if (held.length === 0) log(`assigned IPIP tunnel address ${ip} to ${nodeName}`);
-  await updateNode(ds, nodeName, (n) => {
-    n.spec.bgp = { ...(n.spec.bgp ?? {}), ipv4IPIPTunnelAddr: ip };
-    return n;
-  });
+  if (held.length === 0) log(`assigned ${kind.toUpperCase()} tunnel address ${ip} to ${nodeName}`);
+  if (current !== ip)
+    await updateNode(ds, nodeName, (n) => {
+      t.set(n, ip);
+      return n;
+    });
   return ip;
+}
+
+/** The IPIP tunnel address (see reconcileTunnel). */
+export function reconcileTunnelAddress(
+  ds: Datastore,
+  nodeName: string,
+  log: (m: string) => void,
+): Promise<string | null> {
+  return reconcileTunnel(ds, "ipip", nodeName, log);
 }
 
 /** The whole startup for one node. */
@@ -141,8 +189,11 @@ export async function runStartup(
     const tunnelAddress = await ds.withRetry("tunnel address", () =>
       reconcileTunnelAddress(ds, s.nodeName, log),
     );
+    const vxlanTunnelAddress = await ds.withRetry("VXLAN tunnel address", () =>
+      reconcileTunnel(ds, "vxlan", s.nodeName, log),
+    );
     const node = (await ds.getJson<CalicoNode>(resourceKey("nodes", s.nodeName)))!.value;
-    return { node, detected, poolCreated: created, tunnelAddress };
+    return { node, detected, poolCreated: created, tunnelAddress, vxlanTunnelAddress };
   } finally {
     ds.close();
   }

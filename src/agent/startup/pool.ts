@@ -11,6 +11,7 @@ import {
 import type { Datastore } from "../datastore/etcd.ts";
 import { parseCidr } from "../ipam/block.ts";
 import type { PoolRef } from "../ipam/allocator.ts";
+import { parseSelector } from "../confd/selector.ts";
 
 export const DEFAULT_POOL_NAME = "default-ipv4-ippool";
 
@@ -97,24 +98,9 @@ export async function ensureDefaultPool(
   return { created, pools: await listPools(ds) };
 }
 
-/**
- * Calico selector subset: `all()`, empty, `has(k)`, `!has(k)`, `k == 'v'`, `k != 'v'`, joined with `&&`.
- * Anything else is rejected (better an error than a pool silently selecting the wrong nodes).
- */
+/** Whether a pool's nodeSelector selects these labels (Calico's selector language, confd/selector.ts). */
 export function selectorMatches(selector: string, labels: Record<string, string>): boolean {
-  const s = selector.trim();
-  if (s === "" || s === "all()") return true;
-  return s.split("&&").every((term) => {
-    const t = term.trim();
-    let m: RegExpExecArray | null;
-    if ((m = /^has\(([\w./-]+)\)$/.exec(t))) return m[1]! in labels;
-    if ((m = /^!has\(([\w./-]+)\)$/.exec(t))) return !(m[1]! in labels);
-    if ((m = /^([\w./-]+)\s*(==|!=)\s*(['"])(.*)\3$/.exec(t))) {
-      const eq = labels[m[1]!] === m[4];
-      return m[2] === "==" ? eq : !eq;
-    }
-    throw new Error(`unsupported selector term "${t}" in "${selector}"`);
-  });
+  return parseSelector(selector || "all()")(labels);
 }
 
 /** Enabled pools whose nodeSelector selects the node, as IPAM pool references. */

@@ -134,6 +134,7 @@ describe("calico-node settings and pools", () => {
     assert.equal(selectorMatches("worker == 'no-1'", { worker: "no-1" }), true);
     assert.equal(selectorMatches("worker == 'no-1' && !has(edge)", { worker: "no-1", edge: "" }), false);
     assert.equal(selectorMatches('zone != "a"', { zone: "b" }), true);
-    assert.throws(() => selectorMatches("worker in {'a'}", {}), /unsupported/);
+    assert.equal(selectorMatches("worker in {'a'}", { worker: "a" }), true);
+    assert.throws(() => selectorMatches("worker ==", {}), /invalid selector/);
   });
 });

@@ -1,0 +1,60 @@
+// One consistent read of everything the routing loop needs: nodes, pools, the default BGP configuration,
+// BGP peers and every IPAM block (cidr + affinity). One etcd range read over /calico/, so all of it comes
+// from a single revision.
+import type { Datastore } from "./etcd.ts";
+import {
+  BLOCK_PREFIX,
+  resourceKey,
+  resourcePrefix,
+  type AllocationBlock,
+  type CalicoNode,
+  type IPPool,
+} from "./keys.ts";
+import type { BGPConfiguration, BGPPeer } from "../confd/types.ts";
+
+export interface DatastoreSnapshot {
+  /** etcd revision the snapshot was read at. */
+  revision: string;
+  nodes: CalicoNode[];
+  pools: IPPool[];
+  bgpConfiguration?: BGPConfiguration;
+  bgpPeers: BGPPeer[];
+  blocks: Pick<AllocationBlock, "cidr" | "affinity">[];
+}
+
+const byName = <T extends { metadata: { name: string } }>(a: T, b: T) =>
+  a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+
+/** Reads the snapshot in one range request (one revision). */
+export async function readSnapshot(ds: Datastore): Promise<DatastoreSnapshot> {
+  const res = await ds.client.getAll().prefix("/calico/").exec();
+  return snapshotFromKvs(
+    res.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString() })),
+    String(res.header.revision),
+  );
+}
+
+/** The snapshot from key/values under /calico/ (from the client, or from `etcdctl get -w json`). Pure. */
+export function snapshotFromKvs(
+  kvs: readonly { key: string; value: string }[],
+  revision = "0",
+): DatastoreSnapshot {
+  const snap: DatastoreSnapshot = { revision, nodes: [], pools: [], bgpPeers: [], blocks: [] };
+  const defaultConfig = resourceKey("bgpconfigurations", "default");
+  for (const { key, value } of kvs) {
+    const parse = <T>() => JSON.parse(value) as T;
+    if (key.startsWith(resourcePrefix("nodes"))) snap.nodes.push(parse<CalicoNode>());
+    else if (key.startsWith(resourcePrefix("ippools"))) snap.pools.push(parse<IPPool>());
+    else if (key.startsWith(resourcePrefix("bgppeers"))) snap.bgpPeers.push(parse<BGPPeer>());
+    else if (key === defaultConfig) snap.bgpConfiguration = parse<BGPConfiguration>();
+    else if (key.startsWith(BLOCK_PREFIX)) {
+      const b = parse<AllocationBlock>();
+      if (!b.deleted) snap.blocks.push({ cidr: b.cidr, affinity: b.affinity });
+    }
+  }
+  snap.nodes.sort(byName);
+  snap.pools.sort(byName);
+  snap.bgpPeers.sort(byName);
+  snap.blocks.sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
+  return snap;
+}
