@@ -174,7 +174,8 @@ export function expectedRemoteRoutes(
     let line: string;
     if (vx) {
       const peer = plan.vxlan?.peers.find((p) => p.node === owner);
-      line = `${b.cidr} via ${peer?.tunnelIP ?? "?"} dev ${VXLAN_DEVICE} onlink`;
+      // Felix's routes carry its protocol number (80); `ip route` prints it before the flags.
+      line = `${b.cidr} via ${peer?.tunnelIP ?? "?"} dev ${VXLAN_DEVICE} proto 80 onlink`;
     } else if (ipip) {
       line = `${b.cidr} via ${oa.ip} dev ${IPIP_DEVICE} proto bird onlink`;
     } else {
@@ -185,10 +186,11 @@ export function expectedRemoteRoutes(
   return out.sort((a, b) => a.block.localeCompare(b.block));
 }
 
-/** Local blocks appear as blackholes (BIRD's static routes) except in the pure-VXLAN dataplane. */
+/** Local blocks appear as blackholes: BIRD's static routes, or Felix's (proto 80) when BIRD does not run. */
 export function expectedBlackholes(snapshot: Snapshot, nodeName: string): string[] {
+  const proto = planDataplane(snapshot, nodeName).bird ? "bird" : "80";
   return snapshot.blocks
     .filter((b) => affinityNode(b.affinity) === nodeName)
-    .map((b) => `blackhole ${b.cidr} proto bird`)
+    .map((b) => `blackhole ${b.cidr} proto ${proto}`)
     .sort();
 }

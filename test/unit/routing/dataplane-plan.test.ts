@@ -76,10 +76,13 @@ describe("dataplane plan per mode", () => {
     assert.deepEqual(
       expectedRemoteRoutes(snap("Never", "Always"), "master", "eth0").map((r) => r.line),
       [
-        "10.244.1.0/26 via 10.244.1.1 dev vxlan.calico onlink",
-        "10.244.2.64/26 via 10.244.2.65 dev vxlan.calico onlink",
+        "10.244.1.0/26 via 10.244.1.1 dev vxlan.calico proto 80 onlink",
+        "10.244.2.64/26 via 10.244.2.65 dev vxlan.calico proto 80 onlink",
       ],
     );
+    assert.deepEqual(expectedBlackholes(snap("Never", "Always"), "master"), [
+      "blackhole 10.244.137.64/26 proto 80",
+    ]);
   });
 
   it("VXLAN MACs are stable per node and locally administered", () => {

@@ -1,0 +1,177 @@
+// BIRD as a supervised child: `bird -f -c <conf> -s <socket>`, restarted with backoff when it dies.
+// A BIRD left running by a previous agent (the agent was killed, BIRD was not) is adopted rather than
+// restarted, so the node's BGP sessions and routes survive an agent restart; an adopted BIRD is watched
+// by polling, and replaced by a child of ours when it dies.
+import { spawn, type ChildProcess } from "node:child_process";
+import { openSync, closeSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { BIRD_BIN, birdConfigure, type BirdcResult } from "./birdc.ts";
+
+export interface BirdPaths {
+  config: string;
+  socket: string;
+  pidFile: string;
+  /** BIRD's own stdout/stderr (appended). */
+  logFile: string;
+}
+
+/** State of a pid: alive, a zombie (dead, not reaped) or gone. */
+export async function processState(pid: number): Promise<"alive" | "zombie" | "gone"> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state === "Z" || state === "X" ? "zombie" : "alive";
+  } catch {
+    return "gone";
+  }
+}
+
+export async function cmdline(pid: number): Promise<string[]> {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** The pid in the pid file when that process is a live BIRD using this socket. */
+export async function runningBird(paths: Pick<BirdPaths, "pidFile" | "socket">): Promise<number | null> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(paths.pidFile, "utf8")).trim());
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return null;
+  if ((await processState(pid)) !== "alive") return null;
+  const argv = await cmdline(pid);
+  return argv[0]?.endsWith("bird") && argv.includes(paths.socket) ? pid : null;
+}
+
+export class BirdSupervisor {
+  private child: ChildProcess | null = null;
+  private adopted: number | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private backoffMs = 200;
+  private startedAt = 0;
+  restarts = 0;
+
+  constructor(
+    readonly paths: BirdPaths,
+    private readonly log: (m: string) => void,
+    /** Called after BIRD (re)started, e.g. to refresh status.json. */
+    private readonly onChange: () => void = () => {},
+  ) {}
+
+  get pid(): number | null {
+    return this.child?.pid ?? this.adopted;
+  }
+
+  get running(): boolean {
+    return this.pid !== null;
+  }
+
+  /** Starts BIRD, or adopts the one a previous agent left running. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.stopping = false;
+    const old = await runningBird(this.paths);
+    if (old !== null) {
+      this.adopted = old;
+      this.log(`BIRD already running (pid ${old}, left by a previous agent): adopted`);
+      this.poll = setInterval(() => void this.checkAdopted(), 250);
+      this.onChange();
+      return;
+    }
+    this.spawnChild();
+  }
+
+  private async checkAdopted(): Promise<void> {
+    if (this.adopted === null) return;
+    if ((await processState(this.adopted)) === "alive") return;
+    this.log(`BIRD (adopted pid ${this.adopted}) died`);
+    this.adopted = null;
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
+    this.scheduleRestart();
+  }
+
+  private spawnChild(): void {
+    const fd = openSync(this.paths.logFile, "a");
+    const child = spawn(BIRD_BIN, ["-f", "-c", this.paths.config, "-s", this.paths.socket], {
+      stdio: ["ignore", fd, fd],
+    });
+    closeSync(fd);
+    this.child = child;
+    this.startedAt = Date.now();
+    child.once("error", (e) => this.log(`BIRD could not start: ${e.message}`));
+    child.once("exit", (code, signal) => {
+      if (this.child === child) this.child = null;
+      if (this.stopping) return;
+      this.log(`BIRD (pid ${child.pid}) exited (code ${code}, signal ${signal}): restarting`);
+      this.scheduleRestart();
+    });
+    if (child.pid !== undefined) {
+      void writeFile(this.paths.pidFile, `${child.pid}\n`);
+      this.log(`BIRD started (pid ${child.pid}): ${this.paths.config}`);
+    }
+    this.onChange();
+  }
+
+  private scheduleRestart(): void {
+    if (this.stopping || this.restartTimer) return;
+    // Ran for a while: it was not a crash loop, start again quickly.
+    if (Date.now() - this.startedAt > 10_000) this.backoffMs = 200;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+    this.restarts++;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (!this.stopping && !this.running) this.spawnChild();
+    }, delay);
+    this.onChange();
+  }
+
+  /** `birdc configure`; false (with BIRD's message) when BIRD is not up or refused the config. */
+  async reconfigure(): Promise<BirdcResult> {
+    if (!this.running) return { ok: false, text: "BIRD is not running" };
+    return birdConfigure(this.paths.socket);
+  }
+
+  /** Stops BIRD (ours or adopted): SIGTERM, then SIGKILL. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.poll) clearInterval(this.poll);
+    this.restartTimer = this.poll = null;
+    const pid = this.pid;
+    const child = this.child;
+    this.child = null;
+    this.adopted = null;
+    if (pid === null) return;
+    const exited = child
+      ? new Promise<void>((r) =>
+          child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r()),
+        )
+      : null;
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      /* gone */
+    }
+    const until = Date.now() + 3000;
+    while (Date.now() < until && (await processState(pid)) === "alive")
+      await new Promise((r) => setTimeout(r, 50));
+    if ((await processState(pid)) === "alive") {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+    if (exited) await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+    await rm(this.paths.pidFile, { force: true });
+  }
+}

@@ -1,0 +1,231 @@
+// The long-running calico-node: startup, then a reconcile loop driven by an etcd watch on /calico/
+// (debounced) and a periodic resync. Each pass: tunnel addresses → snapshot → planDataplane → Felix's
+// dataplane → bird.conf (when BIRD runs) → start BIRD / `birdc configure` when the file changed.
+import { mkdir, readFile } from "node:fs/promises";
+import { readAgentSettings } from "../../manifest/index.ts";
+import { Datastore } from "../datastore/etcd.ts";
+import { readSnapshot, type DatastoreSnapshot } from "../datastore/snapshot.ts";
+import { watchPrefix, type PrefixWatch } from "../datastore/watch.ts";
+import { runStartup, reconcileTunnel, type AgentSettings } from "../startup/node.ts";
+import { settingsFromManifest } from "../startup/from-manifest.ts";
+import { planDataplane, type DataplanePlan } from "../felix/plan.ts";
+import { applyDataplane, interfaceWithAddress, type ApplyContext } from "../felix/dataplane.ts";
+import { featuresFor } from "../felix/preflight.ts";
+import { modeName, probeFeatures } from "../felix/probe.ts";
+import { birdConfFor, writeIfChanged } from "../confd/confd.ts";
+import { BirdSupervisor } from "../bird/supervisor.ts";
+import type { DaemonArgs } from "./args.ts";
+import { runFiles, writeStatus, type AgentStatus } from "./status.ts";
+
+/** The socket path must fit a sockaddr_un (108 bytes with the NUL). */
+const MAX_SOCKET_PATH = 100;
+
+export class PreflightRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PreflightRefusal";
+  }
+}
+
+export class Agent {
+  private ds: Datastore | null = null;
+  private watch: PrefixWatch | null = null;
+  private resync: NodeJS.Timeout | null = null;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private settings!: AgentSettings;
+  private mtus: { ipip: number; vxlan: number } = { ipip: 1440, vxlan: 1410 };
+  private ctx!: ApplyContext;
+  private bird: BirdSupervisor;
+  private status: Omit<AgentStatus, "updatedAt">;
+  private tunnelKey = "";
+  readonly files: ReturnType<typeof runFiles>;
+  passes = 0;
+
+  constructor(
+    readonly args: DaemonArgs,
+    readonly netns: string,
+    private readonly log: (m: string) => void,
+  ) {
+    this.files = runFiles(args.runDir);
+    this.status = { phase: "starting", node: args.nodeName, pid: process.pid };
+    this.bird = new BirdSupervisor(
+      {
+        config: this.files.birdConf,
+        socket: this.files.birdSocket,
+        pidFile: this.files.birdPid,
+        logFile: this.files.birdLog,
+      },
+      log,
+      () => void this.publish({}),
+    );
+  }
+
+  private writes: Promise<void> = Promise.resolve();
+
+  /** Updates status.json; writes are serialized (each one a whole file, renamed into place). */
+  private publish(patch: Partial<AgentStatus>): Promise<void> {
+    this.status = { ...this.status, ...patch };
+    const pid = this.bird.pid;
+    if (pid !== null) this.status.birdPid = pid;
+    else delete this.status.birdPid;
+    this.status.birdRestarts = this.bird.restarts;
+    const snapshot = { ...this.status };
+    this.writes = this.writes
+      .then(() => writeStatus(this.args.runDir, snapshot))
+      .catch((e: Error) => this.log(`status.json: ${e.message}`));
+    return this.writes;
+  }
+
+  /** Startup and the first reconcile; throws (after writing phase "error") when the node cannot run. */
+  async start(): Promise<void> {
+    await mkdir(this.args.runDir, { recursive: true });
+    if (this.files.birdSocket.length > MAX_SOCKET_PATH)
+      throw new Error(
+        `run dir too long for BIRD's control socket (${this.files.birdSocket}); use a shorter path`,
+      );
+    await this.publish({ phase: "starting" });
+    const manifest = readAgentSettings(await readFile(this.args.manifest, "utf8"), {
+      subject: this.args.manifest,
+    });
+    this.settings = settingsFromManifest(manifest, {
+      nodeName: this.args.nodeName,
+      netns: this.netns,
+      labels: this.args.labels,
+      ...(this.args.etcdEndpoints ? { etcdEndpoints: this.args.etcdEndpoints } : {}),
+      ...(this.args.rrClusterId ? { routeReflectorClusterID: this.args.rrClusterId } : {}),
+    });
+    this.mtus = { ipip: manifest.felix.ipipMtu, vxlan: manifest.felix.vxlanMtu };
+    if (this.settings.etcd.endpoints.length === 0)
+      throw new Error("no etcd endpoints (manifest etcd_endpoints or --etcd-endpoints)");
+
+    // Preflight before anything is created: the manifest's mode needs these kernel features.
+    const mode = modeName(manifest.pool);
+    const needs = featuresFor(mode).filter((f) => f === "ipip" || f === "vxlan");
+    if (manifest.felix.ipipEnabled === true && !needs.includes("ipip")) needs.push("ipip");
+    const refusals = await probeFeatures(mode, needs);
+    if (refusals.length > 0) throw new PreflightRefusal(refusals.join("\n"));
+
+    const result = await runStartup(this.settings, this.log);
+    const ip = result.node.spec.bgp!.ipv4Address!;
+    this.status.address = ip;
+    this.ctx = { underlayIf: await interfaceWithAddress(ip.split("/")[0]!), log: this.log };
+    this.log(
+      `node ${this.args.nodeName} registered at ${ip} (underlay ${this.ctx.underlayIf}), mode ${mode}`,
+    );
+
+    this.ds = new Datastore({
+      endpoints: this.settings.etcd.endpoints,
+      ...(this.settings.etcd.tls ? { tls: this.settings.etcd.tls } : {}),
+    });
+    // Watch first, so that no change between the first snapshot and the watch is missed: events during
+    // the first pass only mark "run again".
+    this.running = true;
+    this.watch = await watchPrefix(this.ds, "/calico/", () => this.kick(), {
+      debounceMs: 75,
+      onError: (e) => this.log(`watch: ${e.message}`),
+    });
+    try {
+      await this.pass();
+    } finally {
+      this.running = false;
+    }
+    await this.publish({ phase: "ready" });
+    this.log("ready");
+    this.resync = setInterval(() => this.kick(), this.args.resyncMs);
+    if (this.again) this.kick();
+  }
+
+  /** Asks for a reconcile pass; passes never overlap, a request during one runs one more after it. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void (async () => {
+      try {
+        do {
+          this.again = false;
+          try {
+            await this.pass();
+            if (this.status.lastError) await this.publish({ lastError: undefined });
+          } catch (e) {
+            const msg = (e as Error).message;
+            if (msg !== this.status.lastError) this.log(`reconcile failed (retrying): ${msg}`);
+            await this.publish({ lastError: msg });
+            setTimeout(() => this.kick(), 1000);
+          }
+        } while (this.again && !this.stopped);
+      } finally {
+        this.running = false;
+      }
+    })();
+  }
+
+  /** One reconcile pass. */
+  async pass(): Promise<DataplanePlan> {
+    const ds = this.ds!;
+    const node = this.args.nodeName;
+    let snap: DatastoreSnapshot = await ds.withRetry("snapshot", () => readSnapshot(ds), 10_000);
+    // Tunnel addresses follow the pools (IPIP turned off → released, tunl0 removed below).
+    const me = snap.nodes.find((n) => n.metadata.name === node);
+    const key = JSON.stringify([snap.pools.map((p) => p.spec), me?.metadata.labels]);
+    if (key !== this.tunnelKey) {
+      const ipip = await ds.withRetry("IPIP tunnel address", () =>
+        reconcileTunnel(ds, "ipip", node, this.log),
+      );
+      const vxlan = await ds.withRetry("VXLAN tunnel address", () =>
+        reconcileTunnel(ds, "vxlan", node, this.log),
+      );
+      this.tunnelKey = key;
+      const cur = me?.spec;
+      if ((cur?.bgp?.ipv4IPIPTunnelAddr ?? null) !== ipip || (cur?.ipv4VXLANTunnelAddr ?? null) !== vxlan)
+        snap = await ds.withRetry("snapshot", () => readSnapshot(ds), 10_000);
+      const patch: Partial<AgentStatus> = {
+        ipipTunnelAddr: ipip ?? undefined,
+        vxlanTunnelAddr: vxlan ?? undefined,
+      };
+      await this.publish(patch);
+    }
+    const plan = planDataplane(snap, node, this.mtus);
+    await applyDataplane(snap, plan, this.ctx);
+    if (plan.bird) {
+      const conf = birdConfFor(snap, node);
+      const changed = await writeIfChanged(this.files.birdConf, conf.text);
+      if (!this.bird.running) await this.bird.start();
+      else if (changed) {
+        const r = await this.bird.reconfigure();
+        if (!r.ok) throw new Error(`birdc configure: ${r.text}`);
+        this.log(`bird.conf changed (${conf.peers.length} peers): reconfigured`);
+      }
+    } else if (this.bird.running) {
+      this.log("no pool needs BGP (VXLAN only): stopping BIRD");
+      await this.bird.stop();
+      await this.publish({});
+    }
+    this.passes++;
+    return plan;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.resync) clearInterval(this.resync);
+    await this.watch?.close().catch(() => undefined);
+    await this.bird.stop();
+    this.ds?.close();
+    await this.publish({ phase: "stopped" });
+  }
+
+  /** After a failed start: nothing of ours keeps running; status.json says why. */
+  async fail(e: Error): Promise<void> {
+    this.stopped = true;
+    if (this.resync) clearInterval(this.resync);
+    await this.watch?.close().catch(() => undefined);
+    await this.bird.stop().catch(() => undefined);
+    this.ds?.close();
+    await this.publish({ phase: "error", error: e.message });
+  }
+}

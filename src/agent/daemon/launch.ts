@@ -1,0 +1,170 @@
+// Starting and stopping the agent daemon from the root namespace (what the lab's providers call).
+// The daemon runs detached in its own session/process group (`ip netns exec <host> node … main.ts`),
+// stdout+stderr appended to <runDir>/agent.log, its pid in <runDir>/agent.pid.
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { assertNetnsName } from "../../effects/names.ts";
+import { showProtocols } from "../bird/birdc.ts";
+import { cmdline, processState, runningBird } from "../bird/supervisor.ts";
+import { formatNodeStatus, parseBirdProtocols } from "../status/node-status.ts";
+import { daemonArgv } from "./args.ts";
+import { readStatus, runFiles, type AgentStatus } from "./status.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const DAEMON_MAIN = join(HERE, "main.ts");
+const REPO_ROOT = resolve(HERE, "..", "..", "..");
+const TSX_LOADER = join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
+
+export interface StartAgentOptions {
+  hostNetns: string;
+  manifestPath: string;
+  nodeName: string;
+  runDir: string;
+  labels?: Record<string, string>;
+  rrClusterId?: string;
+  etcdEndpoints?: string[];
+  /** How long to wait for status.json to say ready (ms, default 20 000). */
+  readyTimeoutMs?: number;
+  /** Periodic resync of the daemon (ms, default 5000). */
+  resyncMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function readPid(file: string): Promise<number | null> {
+  try {
+    const pid = Number((await readFile(file, "utf8")).trim());
+    return Number.isInteger(pid) && pid > 1 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The daemon's pid when it is alive and really our daemon (not a recycled pid). */
+async function daemonPid(runDir: string): Promise<number | null> {
+  const pid = await readPid(runFiles(runDir).agentPid);
+  if (pid === null || (await processState(pid)) !== "alive") return null;
+  const argv = await cmdline(pid);
+  return argv.includes(DAEMON_MAIN) && argv.includes(runDir) ? pid : null;
+}
+
+export async function agentRunning(runDir: string): Promise<boolean> {
+  return (await daemonPid(resolve(runDir))) !== null;
+}
+
+async function tail(file: string, lines = 30): Promise<string> {
+  try {
+    return (await readFile(file, "utf8")).trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if ((await processState(pid)) !== "alive") return true;
+    await sleep(50);
+  }
+  return (await processState(pid)) !== "alive";
+}
+
+/**
+ * Starts the agent in `hostNetns` and waits for status.json to say ready. On error or timeout it stops
+ * what it started and throws with the tail of agent.log. Already running for this run dir: returns it.
+ */
+export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; status: AgentStatus }> {
+  const runDir = resolve(o.runDir);
+  const files = runFiles(runDir);
+  await mkdir(runDir, { recursive: true });
+  const existing = await daemonPid(runDir);
+  if (existing !== null) {
+    const st = await readStatus(runDir);
+    if (st?.phase === "ready" && st.pid === existing) return { pid: existing, status: st };
+  }
+  await rm(files.status, { force: true });
+  const argv = [
+    "ip", "netns", "exec", assertNetnsName(o.hostNetns),
+    process.execPath, "--import", TSX_LOADER, DAEMON_MAIN,
+    ...daemonArgv({
+      manifest: resolve(o.manifestPath),
+      nodeName: o.nodeName,
+      runDir,
+      labels: o.labels ?? {},
+      ...(o.rrClusterId ? { rrClusterId: o.rrClusterId } : {}),
+      ...(o.etcdEndpoints ? { etcdEndpoints: o.etcdEndpoints } : {}),
+      ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
+    }),
+  ]; // prettier-ignore
+  const fd = openSync(files.agentLog, "a");
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ["ignore", fd, fd], cwd: REPO_ROOT });
+  closeSync(fd);
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start the agent: ${argv.join(" ")}`);
+  await writeFile(files.agentPid, `${pid}\n`);
+  let exited: string | null = null;
+  child.once("exit", (code, signal) => (exited = `exited (code ${code}, signal ${signal})`));
+  child.once("error", (e) => (exited = `could not start: ${e.message}`));
+
+  const until = Date.now() + (o.readyTimeoutMs ?? 20_000);
+  for (;;) {
+    const st = await readStatus(runDir);
+    if (st && st.pid === pid && st.phase === "ready") return { pid, status: st };
+    const failed = st && st.pid === pid && st.phase === "error" ? st.error : exited;
+    if (failed || Date.now() > until) {
+      await stopAgent(runDir);
+      const why = failed ?? `not ready after ${o.readyTimeoutMs ?? 20_000} ms`;
+      throw new Error(
+        `agent ${o.nodeName} in ${o.hostNetns}: ${why}\n--- ${files.agentLog} (tail) ---\n${await tail(files.agentLog)}`,
+      );
+    }
+    await sleep(50);
+  }
+}
+
+/** SIGTERM the daemon's process group, wait, SIGKILL what is left (BIRD included). Idempotent. */
+export async function stopAgent(runDir: string, graceMs = 5000): Promise<void> {
+  runDir = resolve(runDir);
+  const files = runFiles(runDir);
+  const ours = await daemonPid(runDir);
+  if (ours !== null) {
+    killGroup(ours, "SIGTERM");
+    if (!(await waitGone(ours, graceMs))) killGroup(ours, "SIGKILL");
+    await waitGone(ours, 2000);
+  }
+  // A BIRD whose agent was killed (-9) outlives it, in that agent's group; a later agent adopts it
+  // without owning the group. bird.pid names it either way.
+  const bird = await runningBird({ pidFile: files.birdPid, socket: files.birdSocket });
+  if (bird !== null) {
+    killGroup(bird, "SIGTERM");
+    if (!(await waitGone(bird, 2000))) killGroup(bird, "SIGKILL");
+  }
+  await rm(files.agentPid, { force: true });
+}
+
+/** `calicoctl node status`: Calico's table from `birdc show protocols` on the run dir's socket. */
+export async function nodeStatus(runDir: string): Promise<string> {
+  const files = runFiles(resolve(runDir));
+  const bird = await runningBird({ pidFile: files.birdPid, socket: files.birdSocket });
+  if (bird === null) return formatNodeStatus(false, []);
+  return formatNodeStatus(
+    await agentRunning(runDir),
+    parseBirdProtocols(await showProtocols(files.birdSocket)),
+  );
+}

@@ -1,0 +1,206 @@
+// BGP mode (IPIP and VXLAN off) in real namespaces, real BIRD, real etcd: 3 hosts × 2 pods. Routes learned
+// over the node-to-node mesh, packets forwarded unencapsulated; natOutgoing towards an outside host;
+// faults: BIRD killed (restarted, routes back), agent killed and started again (nothing reallocated).
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { createNetns } from "../../../src/effects/netns.ts";
+import { addAddress, createVethPair } from "../../../src/effects/links.ts";
+import { run, tryRun } from "../../../src/effects/exec.ts";
+import { expectedBlackholes, expectedRemoteRoutes } from "../../../src/agent/felix/plan.ts";
+import { nodeStatus, startAgent, stopAgent, agentRunning } from "../../../src/agent/daemon/launch.ts";
+import { readStatus, runFiles } from "../../../src/agent/daemon/status.ts";
+import { parseBirdProtocols } from "../../../src/agent/status/node-status.ts";
+import { showProtocols } from "../../../src/agent/bird/birdc.ts";
+import { BLOCK_PREFIX, type AllocationBlock } from "../../../src/agent/datastore/keys.ts";
+import { isRoot } from "../../support/netns-scope.ts";
+import { RoutingLab, ping, startCapture, waitFor, type LabHost } from "./harness.ts";
+
+const lab = new RoutingLab({ tag: "rb", hosts: 3, preset: "bgp" });
+
+async function expectedLines(h: LabHost): Promise<string[]> {
+  const snap = await lab.snapshot();
+  return [
+    ...expectedRemoteRoutes(snap, h.name, "eth0").map((r) => r.line),
+    ...expectedBlackholes(snap, h.name),
+  ].sort();
+}
+
+async function routesComplete(h: LabHost): Promise<boolean> {
+  const want = await expectedLines(h);
+  const have = (await lab.podRoutes(h)).sort();
+  return JSON.stringify(want) === JSON.stringify(have);
+}
+
+const allRoutes = async () => (await Promise.all(lab.hosts.map(routesComplete))).every(Boolean);
+
+async function macOf(netns: string, ifname: string): Promise<string> {
+  const [l] = JSON.parse(await run(["ip", "-n", netns, "-j", "link", "show", "dev", ifname])) as {
+    address: string;
+  }[];
+  return l!.address;
+}
+
+/** The IPAM state that must survive an agent restart: every block's allocations and handles. */
+async function ipamState(): Promise<string> {
+  const blocks = (await lab.kvs(BLOCK_PREFIX)).map((kv) => JSON.parse(kv.value) as AllocationBlock);
+  return JSON.stringify(blocks.map((b) => [b.cidr, b.affinity, b.allocations, b.attributes]));
+}
+
+describe("routing: BGP mode, 3 hosts × 2 pods", { skip: !isRoot() && "needs root", timeout: 150_000 }, () => {
+  before(async () => {
+    try {
+      await lab.build();
+      await lab.startAgents();
+      await lab.addPods(2);
+    } catch (e) {
+      await lab.teardown();
+      throw e;
+    }
+  });
+  after(() => lab.teardown());
+
+  test("each host's routes to remote blocks are exactly `<block> via <node-ip> dev eth0 proto bird`, own blocks blackholed", async () => {
+    await waitFor("BGP routes on every host", allRoutes, 10_000);
+    for (const h of lab.hosts) {
+      const lines = await lab.podRoutes(h);
+      const remote = lines.filter((l) => !l.startsWith("blackhole"));
+      assert.equal(remote.length, 2, `${h.name}: ${lines.join("; ")}`);
+      for (const l of remote)
+        assert.match(l, /^10\.244\.\d+\.\d+\/26 via 10\.99\.0\.1[123] dev eth0 proto bird$/);
+      assert.deepEqual(lines.sort(), await expectedLines(h));
+    }
+  });
+
+  test("no tunl0 and no vxlan.calico on any host", async () => {
+    for (const h of lab.hosts) {
+      for (const dev of ["tunl0", "vxlan.calico"]) {
+        const r = await tryRun(["ip", "-n", h.netns, "link", "show", "dev", dev]);
+        assert.notEqual(r.exitCode, 0, `${h.name} has ${dev}`);
+      }
+    }
+  });
+
+  test("every pod pings every pod", async () => {
+    assert.deepEqual(await lab.pingMatrix(), []);
+  });
+
+  test("the underlay carries plain ICMP between pod IPs with the hosts' MACs, no encapsulation", async () => {
+    const [h1, h2] = lab.hosts as [LabHost, LabHost];
+    const src = lab.pods.find((p) => p.host === h1.name)!;
+    const dst = lab.pods.find((p) => p.host === h2.name)!;
+    const cap = await startCapture(
+      lab.switchNetns,
+      h1.port,
+      ["icmp", "or", "udp", "port", "4789", "or", "ip", "proto", "4"],
+      4,
+      8,
+    );
+    assert.ok(await ping(src.podNetns, dst.ip, 2));
+    const text = await cap.done;
+    const [m1, m2] = [await macOf(h1.netns, "eth0"), await macOf(h2.netns, "eth0")];
+    const request = new RegExp(
+      `${m1} > ${m2}, ethertype IPv4 \\(0x0800\\), length \\d+: ${src.ip.replace(/\./g, "\\.")} > ${dst.ip.replace(/\./g, "\\.")}: ICMP echo request`,
+    );
+    const reply = new RegExp(
+      `${m2} > ${m1}, ethertype IPv4 \\(0x0800\\), length \\d+: ${dst.ip.replace(/\./g, "\\.")} > ${src.ip.replace(/\./g, "\\.")}: ICMP echo reply`,
+    );
+    assert.match(text, request, text);
+    assert.match(text, reply, text);
+    assert.doesNotMatch(text, /VXLAN|\.4789:|ipip|proto IPIP|ip-proto-4/i);
+  });
+
+  test("node status: Calico's table, two node-to-node mesh peers Established", async () => {
+    const text = await nodeStatus(lab.hosts[0]!.runDir);
+    assert.match(text, /^Calico process is running\.\n\nIPv4 BGP status\n\+-+\+/);
+    assert.match(text, /\| PEER ADDRESS \|\s+PEER TYPE\s+\| STATE \|\s+SINCE\s+\|\s+INFO\s+\|/);
+    for (const ip of ["10.99.0.12", "10.99.0.13"])
+      assert.match(
+        text,
+        new RegExp(
+          `\\| ${ip.replace(/\./g, "\\.")} +\\| node-to-node mesh \\| up +\\| \\d\\d:\\d\\d:\\d\\d \\| Established +\\|`,
+        ),
+      );
+    assert.match(text, /IPv6 BGP status\nNo IPv6 peers found\.\n$/);
+  });
+
+  test("natOutgoing: a pod reaches an outside host with no route to the pool; the outside sees the node's address", async () => {
+    const outside = `${lab.prefix}-out`;
+    await createNetns(outside);
+    await createVethPair({
+      netns: outside,
+      ifname: "eth0",
+      peerNetns: lab.switchNetns,
+      peerIfname: "portout",
+      mtu: 1500,
+      peerBridge: "br0",
+    });
+    await addAddress(outside, "eth0", "10.99.0.200/24");
+    assert.doesNotMatch(await run(["ip", "-n", outside, "route", "show"]), /10\.244\./);
+    const pod = lab.pods.find((p) => p.host === "node-2")!;
+    const cap = await startCapture(outside, "eth0", ["icmp"], 2, 8);
+    assert.ok(await ping(pod.podNetns, "10.99.0.200", 1, 3), "pod → outside");
+    const text = await cap.done;
+    assert.match(text, /10\.99\.0\.12 > 10\.99\.0\.200: ICMP echo request/, text);
+    assert.doesNotMatch(text, /10\.244\./, text);
+    const nat = await run(["ip", "netns", "exec", lab.host("node-2").netns, "iptables-save", "-t", "nat"]);
+    assert.match(nat, /-A POSTROUTING -j cali-POSTROUTING/);
+    assert.match(nat, /-A cali-nat-outgoing -s 10\.244\.0\.0\/16 -j MASQUERADE/);
+  });
+
+  test("kill -9 BIRD: the agent restarts it and the routes are back within 5 s", async () => {
+    const h = lab.host("node-2");
+    const before = (await readStatus(h.runDir))!.birdPid!;
+    assert.ok(before > 0);
+    const t0 = Date.now();
+    process.kill(before, "SIGKILL");
+    const files = runFiles(h.runDir);
+    const took = await waitFor(
+      "a new BIRD with every session Established and every route",
+      async () => {
+        const st = await readStatus(h.runDir);
+        if (!st?.birdPid || st.birdPid === before) return false;
+        const peers = parseBirdProtocols(await showProtocols(files.birdSocket).catch(() => ""));
+        return peers.length === 2 && peers.every((p) => p.info === "Established") && (await allRoutes());
+      },
+      5000,
+      50,
+    );
+    assert.ok(Date.now() - t0 <= 5000, `took ${took} ms`);
+    assert.match(
+      await readFile(files.agentLog, "utf8"),
+      /BIRD \(pid \d+\) exited \(code null, signal SIGKILL\): restarting/,
+    );
+    assert.deepEqual(await lab.pingMatrix(), []);
+  });
+
+  test("kill -9 the agent and start it again: same node, no IP reallocated, pods keep working", async () => {
+    const h = lab.host("node-3");
+    const st = (await readStatus(h.runDir))!;
+    const ipam = await ipamState();
+    const node = await lab.getJson<{ spec: unknown }>(
+      `/calico/resources/v3/projectcalico.org/nodes/${h.name}`,
+    );
+    process.kill(st.pid, "SIGKILL");
+    await waitFor("the agent to be gone", async () => !(await agentRunning(h.runDir)), 3000, 50);
+    // Its BIRD outlives it: pods keep working meanwhile.
+    assert.deepEqual(await lab.pingMatrix(), []);
+    await startAgent(lab.agentOptions(h));
+    assert.match(
+      await readFile(runFiles(h.runDir).agentLog, "utf8"),
+      /BIRD already running \(pid \d+, left by a previous agent\): adopted/,
+    );
+    assert.equal(await ipamState(), ipam, "IPAM unchanged");
+    const node2 = await lab.getJson<{ spec: unknown }>(
+      `/calico/resources/v3/projectcalico.org/nodes/${h.name}`,
+    );
+    assert.deepEqual(node2?.spec, node?.spec);
+    await waitFor("routes", allRoutes, 5000);
+    assert.deepEqual(await lab.pingMatrix(), []);
+    // stopAgent stops the adopted BIRD too.
+    await stopAgent(h.runDir);
+    const bird = await readFile(runFiles(h.runDir).birdPid, "utf8").catch(() => "");
+    assert.equal(bird, "");
+    await startAgent(lab.agentOptions(h));
+  });
+});

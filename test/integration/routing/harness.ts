@@ -1,0 +1,303 @@
+// A routing lab in real namespaces, built the way the lab builds one: a switch namespace with a bridge,
+// N hosts whose eth0 is a bridge port (address + default route), etcd on host 1, an agent per host via
+// startAgent, pods via the CNI plugin. `teardown()` removes all of it (agents, BIRD, etcd, namespaces,
+// files) and is safe to call after a partial setup.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createNetns } from "../../../src/effects/netns.ts";
+import { addAddress, createBridge, createVethPair } from "../../../src/effects/links.ts";
+import { run, tryRun } from "../../../src/effects/exec.ts";
+import { startEtcd, type EtcdServer } from "../../../src/agent/datastore/etcd-server.ts";
+import { snapshotFromKvs, type DatastoreSnapshot } from "../../../src/agent/datastore/snapshot.ts";
+import { cniNetworkConfig, invokeCni, type PodRef } from "../../../src/agent/cni/invoke.ts";
+import { startAgent, stopAgent, type StartAgentOptions } from "../../../src/agent/daemon/launch.ts";
+import { loadTemplate, PRESETS, renderManifest, type PresetName } from "../../../src/manifest/index.ts";
+import { removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
+
+export const CALICOCTL = fileURLToPath(new URL("../../../scripts/calicoctl", import.meta.url));
+export const POD_CIDR = "10.244.0.0/16";
+export const UNDERLAY = "10.99.0";
+
+export interface LabHost {
+  name: string;
+  netns: string;
+  address: string;
+  port: string;
+  runDir: string;
+  labels: Record<string, string>;
+  rrClusterId?: string;
+}
+
+export interface LabPod extends PodRef {
+  host: string;
+  ip: string;
+}
+
+export interface RoutingLabOptions {
+  tag: string;
+  hosts: number;
+  preset: PresetName;
+  /** Labels and RR cluster ids per host index. */
+  hostExtras?: (i: number) => { labels?: Record<string, string>; rrClusterId?: string };
+}
+
+export class RoutingLab {
+  readonly prefix: string;
+  readonly switchNetns: string;
+  readonly hosts: LabHost[] = [];
+  readonly pods: LabPod[] = [];
+  dir = "";
+  manifestPath = "";
+  etcd: EtcdServer | null = null;
+  endpoint: string;
+
+  constructor(readonly o: RoutingLabOptions) {
+    this.prefix = runPrefix(o.tag);
+    this.switchNetns = `${this.prefix}-sw`;
+    this.endpoint = `http://${UNDERLAY}.11:2379`;
+    for (let i = 0; i < o.hosts; i++) {
+      const extra = o.hostExtras?.(i) ?? {};
+      this.hosts.push({
+        name: `node-${i + 1}`,
+        netns: `${this.prefix}-h${i + 1}`,
+        address: `${UNDERLAY}.${11 + i}`,
+        port: `port${i + 1}`,
+        runDir: "",
+        labels: extra.labels ?? {},
+        ...(extra.rrClusterId ? { rrClusterId: extra.rrClusterId } : {}),
+      });
+    }
+  }
+
+  /**
+   * etcd listens only on host 1's lab address, which the root namespace cannot reach: the test reads
+   * the datastore with etcdctl inside host 1's namespace.
+   */
+  async kvs(prefix: string): Promise<{ key: string; value: string }[]> {
+    const out = await run([
+      "ip", "netns", "exec", this.hosts[0]!.netns,
+      "etcdctl", "--endpoints", this.endpoint, "get", "--prefix", prefix, "-w", "json",
+    ]); // prettier-ignore
+    const res = JSON.parse(out) as { kvs?: { key: string; value: string }[] };
+    const b64 = (s: string) => Buffer.from(s, "base64").toString("utf8");
+    return (res.kvs ?? []).map((kv) => ({ key: b64(kv.key), value: b64(kv.value) }));
+  }
+
+  async snapshot(): Promise<DatastoreSnapshot> {
+    return snapshotFromKvs(await this.kvs("/calico/"));
+  }
+
+  async getJson<T>(key: string): Promise<T | null> {
+    const [kv] = (await this.kvs(key)).filter((x) => x.key === key);
+    return kv ? (JSON.parse(kv.value) as T) : null;
+  }
+
+  /** `calicoctl apply -f` inside host 1 (where etcd is reachable). */
+  async calicoctl(args: string[], input?: string): Promise<string> {
+    return run(["ip", "netns", "exec", this.hosts[0]!.netns, CALICOCTL, ...args], {
+      env: { ETCD_ENDPOINTS: this.endpoint },
+      ...(input !== undefined ? { input } : {}),
+    });
+  }
+
+  /** Namespaces, underlay, etcd, manifest. Agents are started separately (startAgents). */
+  async build(): Promise<void> {
+    this.dir = await mkdtemp(join(tmpdir(), `cl-${this.o.tag}-`));
+    await createNetns(this.switchNetns);
+    await createBridge(this.switchNetns, "br0", 1500);
+    for (const h of this.hosts) {
+      h.runDir = join(this.dir, h.name);
+      await createNetns(h.netns);
+      await createVethPair({
+        netns: h.netns,
+        ifname: "eth0",
+        peerNetns: this.switchNetns,
+        peerIfname: h.port,
+        mtu: 1500,
+        peerBridge: "br0",
+      });
+      await addAddress(h.netns, "eth0", `${h.address}/24`);
+      await run(["ip", "-n", h.netns, "route", "replace", "default", "dev", "eth0"]);
+    }
+    const text = renderManifest(loadTemplate("etcdv3"), {
+      ...PRESETS[this.o.preset],
+      etcdEndpoints: [this.endpoint],
+      podCidr: POD_CIDR,
+      autodetect: "interface=eth0",
+    }).text;
+    this.manifestPath = join(this.dir, "calico.yaml");
+    await writeFile(this.manifestPath, text);
+    this.etcd = await startEtcd({
+      name: "master",
+      dataDir: join(this.dir, "etcd"),
+      address: this.hosts[0]!.address,
+      netns: this.hosts[0]!.netns,
+      logFile: join(this.dir, "etcd.log"),
+    });
+  }
+
+  agentOptions(h: LabHost): StartAgentOptions {
+    return {
+      hostNetns: h.netns,
+      manifestPath: this.manifestPath,
+      nodeName: h.name,
+      runDir: h.runDir,
+      labels: h.labels,
+      ...(h.rrClusterId ? { rrClusterId: h.rrClusterId } : {}),
+    };
+  }
+
+  async startAgents(): Promise<void> {
+    // The first agent creates the default pool; the rest start together.
+    await startAgent(this.agentOptions(this.hosts[0]!));
+    await Promise.all(this.hosts.slice(1).map((h) => startAgent(this.agentOptions(h))));
+  }
+
+  /** `perHost` pods on every host, added with the CNI plugin (one at a time per host, as a kubelet would). */
+  async addPods(perHost: number): Promise<void> {
+    await Promise.all(
+      this.hosts.map(async (h, hi) => {
+        for (let k = 0; k < perHost; k++) {
+          const pod: PodRef = {
+            hostNetns: h.netns,
+            podNetns: `${this.prefix}-p${hi + 1}${k}`,
+            namespace: "default",
+            pod: `pod-${hi + 1}-${k}`,
+            containerId: `${this.prefix}c${hi + 1}${k}`,
+          };
+          await createNetns(pod.podNetns);
+          const res = await invokeCni(
+            "ADD",
+            pod,
+            cniNetworkConfig({ etcdEndpoints: [this.endpoint], nodename: h.name }),
+          );
+          const ip = res!.ips[0]!.address.split("/")[0]!;
+          this.pods.push({ ...pod, host: h.name, ip });
+        }
+      }),
+    );
+    this.pods.sort((a, b) => a.pod.localeCompare(b.pod));
+  }
+
+  host(name: string): LabHost {
+    return this.hosts.find((h) => h.name === name)!;
+  }
+
+  /** Every pod pings every other pod (in parallel per source); returns the failures. */
+  async pingMatrix(count = 1, timeoutS = 2): Promise<string[]> {
+    const failures: string[] = [];
+    await Promise.all(
+      this.pods.map(async (src) => {
+        for (const dst of this.pods) {
+          if (dst === src) continue;
+          const r = await ping(src.podNetns, dst.ip, count, timeoutS);
+          if (!r) failures.push(`${src.pod} (${src.ip}) → ${dst.pod} (${dst.ip})`);
+        }
+      }),
+    );
+    return failures.sort();
+  }
+
+  /** `ip route` lines in a host for destinations inside the pod CIDR. */
+  async podRoutes(h: LabHost): Promise<string[]> {
+    const out = await run(["ip", "-n", h.netns, "route", "show"]);
+    return out
+      .split("\n")
+      .map((l) => l.trim().replace(/\s+/g, " "))
+      .filter((l) => /(^|\s)10\.244\./.test(l) && !/ dev cali/.test(l));
+  }
+
+  async teardown(): Promise<void> {
+    for (const h of this.hosts) if (h.runDir) await stopAgent(h.runDir).catch(() => undefined);
+    await this.etcd?.stop().catch(() => undefined);
+    await removeNetnsWithPrefix(this.prefix);
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function ping(netns: string, ip: string, count = 1, timeoutS = 2): Promise<boolean> {
+  const r = await tryRun([
+    "ip",
+    "netns",
+    "exec",
+    netns,
+    "ping",
+    "-n",
+    "-q",
+    "-c",
+    String(count),
+    "-W",
+    String(timeoutS),
+    ip,
+  ]);
+  return r.exitCode === 0;
+}
+
+/** Polls `fn` until it returns true or `ms` pass; returns how long it took, or throws with `what`. */
+export async function waitFor(
+  what: string,
+  fn: () => Promise<boolean>,
+  ms: number,
+  stepMs = 100,
+): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (await fn()) return Date.now() - t0;
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export interface Capture {
+  /** Stops after `count` packets or the timeout; resolves with tcpdump's text output (-e -nn). */
+  done: Promise<string>;
+}
+
+/**
+ * tcpdump in `netns` on `ifname` (-e: link-level header, -nn: numbers), at most `count` packets or
+ * `timeoutS` seconds. Resolves once tcpdump is listening (so traffic sent afterwards is seen).
+ */
+export async function startCapture(
+  netns: string,
+  ifname: string,
+  filter: string[],
+  count: number,
+  timeoutS: number,
+): Promise<Capture> {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(
+    "timeout",
+    [
+      String(timeoutS),
+      "ip",
+      "netns",
+      "exec",
+      netns,
+      "tcpdump",
+      "-l",
+      "-e",
+      "-nn",
+      "-i",
+      ifname,
+      "-c",
+      String(count),
+      ...filter,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const listening = new Promise<void>((resolve) => {
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+      if (/listening on/.test(err)) resolve();
+    });
+    child.once("exit", () => resolve());
+  });
+  const done = new Promise<string>((resolve) => child.once("exit", () => resolve(out)));
+  await listening;
+  return { done };
+}
