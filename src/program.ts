@@ -7,6 +7,7 @@ import { formatProblems, type ConfigProblem } from "./config/problems.ts";
 import { Lab } from "./lab/components.ts";
 import { LabFile } from "./lab/resources.ts";
 import { planLab } from "./lab/topology.ts";
+import { preflight } from "./agent/felix/preflight.ts";
 import { loadTemplate, renderManifest, variantFromStackConfig } from "./manifest/index.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -57,12 +58,26 @@ export async function main() {
     network: variant.network,
     subject: `stack "${stack}"`,
   });
+  // Kernel features the mode needs, probed in a throwaway namespace: refused before anything is created.
+  if (process.env.CALICO_LAB_SKIP_PREFLIGHT !== "1") {
+    const missing = await preflight(config.mode);
+    if (missing.length > 0) throw new pulumi.RunError(missing.map((m) => m.message).join("\n"));
+  }
+
   const plan = planLab(config);
-  const lab = new Lab(stack, plan);
+  const runDir = stackRunDir(stack);
   const manifestFile = new LabFile("calico-yaml", {
-    path: join(stackRunDir(stack), "calico.yaml"),
+    path: join(runDir, "calico.yaml"),
     content: manifest.text,
   });
+  const lab = new Lab(stack, plan, {
+    manifestPath: manifestFile.path,
+    manifestReady: manifestFile,
+    asNumber: variant.variant.asNumber,
+    runDir,
+    verify: true,
+  });
+  const v = lab.verification!;
 
   return {
     mode: config.mode,
@@ -70,14 +85,20 @@ export async function main() {
     podCidr: config.podCidr,
     switchNamespace: plan.switchNetns,
     hosts: Object.fromEntries(plan.hosts.map((h) => [h.name, { namespace: h.netns, address: h.cidr }])),
+    pods: Object.fromEntries(
+      lab.pods.map((p, i) => [
+        plan.pods[i]!.name,
+        { namespace: plan.pods[i]!.netns, host: plan.pods[i]!.host, ip: p.ip },
+      ]),
+    ),
     manifestFile: manifestFile.path,
     manifest: manifestFile.content,
     verification: {
-      passed: lab.verification.passed,
-      failed: lab.verification.failed,
-      checks: lab.verification.checks.apply((cs) =>
-        cs.map((c) => `${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.seen}`),
-      ),
+      passed: v.passed,
+      failed: v.failed,
+      encapsulation: v.encapsulation,
+      checks: v.checks,
     },
+    report: { markdown: v.reportMarkdown, html: v.reportHtml },
   };
 }

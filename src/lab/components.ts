@@ -1,7 +1,23 @@
-// The lab as Pulumi components: an underlay switch, hosts wired to it, and the verification that proves it.
+// The lab as Pulumi components: an underlay switch, hosts wired to it, etcd on the master, the agent
+// (calico-node) on every host, pods wired by the CNI plugin, an outside host, and the verification
+// that proves it all with packets.
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { HostPlan, LabPlan } from "./topology.ts";
-import { Bridge, NetworkNamespace, UnderlayPort, Verification } from "./resources.ts";
+import type { HostPlan, LabPlan, OutsidePlan } from "./topology.ts";
+import { ECHO_PORT } from "./topology.ts";
+import type { RunningPod } from "../verify/expectations.ts";
+import { bgpResources, outsideBirdConf } from "./calico-resources.ts";
+import {
+  Agent,
+  Bridge,
+  CalicoResources,
+  Etcd,
+  NetworkNamespace,
+  OutsideRouter,
+  Pod,
+  UnderlayPort,
+  Verification,
+} from "./resources.ts";
 
 /** The flat L2 underlay: a bridge in its own switch namespace (nothing in the root namespace). */
 export class Underlay extends pulumi.ComponentResource {
@@ -19,15 +35,16 @@ export class Underlay extends pulumi.ComponentResource {
   }
 }
 
-/** One lab host: its network namespace and its underlay interface. */
-export class LabHost extends pulumi.ComponentResource {
+/** A namespace on the underlay: its eth0 is a veth whose peer is a port of the switch's bridge. */
+export class UnderlayHost extends pulumi.ComponentResource {
   readonly netns: NetworkNamespace;
   readonly port: UnderlayPort;
   constructor(
     name: string,
-    host: HostPlan,
+    host: Pick<HostPlan, "netns" | "ifname" | "port" | "cidr">,
     lab: LabPlan,
     underlay: Underlay,
+    defaultRoute: boolean,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("calico-lab:lab:Host", name, {}, opts);
@@ -42,6 +59,7 @@ export class LabHost extends pulumi.ComponentResource {
         bridge: lab.bridge,
         cidr: host.cidr,
         mtu: lab.mtu,
+        defaultRoute,
       },
       { parent: this, dependsOn: [this.netns, underlay.bridge] },
     );
@@ -49,19 +67,111 @@ export class LabHost extends pulumi.ComponentResource {
   }
 }
 
+export interface LabOptions {
+  /** The rendered calico.yaml the agents and the CNI plugin read (one source of truth). */
+  manifestPath: pulumi.Input<string>;
+  /** Resources that must exist before agents start (the manifest file). */
+  manifestReady: pulumi.Resource;
+  /** The cluster's AS number (BGPConfiguration). */
+  asNumber: number;
+  /** Run folder of the stack: .lab/<stack>. */
+  runDir: string;
+  /** Run the verification (false: build only). */
+  verify: boolean;
+}
+
 export class Lab extends pulumi.ComponentResource {
   readonly underlay: Underlay;
-  readonly hosts: LabHost[];
-  readonly verification: Verification;
-  constructor(name: string, plan: LabPlan, opts?: pulumi.ComponentResourceOptions) {
+  readonly hosts: UnderlayHost[];
+  readonly agents: Agent[];
+  readonly pods: Pod[];
+  readonly verification?: Verification;
+
+  constructor(name: string, plan: LabPlan, o: LabOptions, opts?: pulumi.ComponentResourceOptions) {
     super("calico-lab:lab:Lab", name, {}, opts);
-    this.underlay = new Underlay("underlay", plan, { parent: this });
-    this.hosts = plan.hosts.map((h) => new LabHost(h.name, h, plan, this.underlay, { parent: this }));
-    this.verification = new Verification(
-      "verify",
-      { plan, deadlineMs: 5000 },
-      { parent: this, dependsOn: this.hosts.map((h) => h.port) },
+    const parent = { parent: this };
+    this.underlay = new Underlay("underlay", plan, parent);
+    this.hosts = plan.hosts.map((h) => new UnderlayHost(h.name, h, plan, this.underlay, true, parent));
+    const outsidePlan: OutsidePlan = plan.outside;
+    const outside = new UnderlayHost("outside", outsidePlan, plan, this.underlay, false, parent);
+
+    const master = this.hosts[0]!;
+    const etcd = new Etcd(
+      "etcd",
+      { netns: plan.etcd.netns, address: plan.etcd.address, runDir: o.runDir },
+      { parent: this, dependsOn: [master.port] },
     );
+    const calicoResources = new CalicoResources(
+      "bgp-config",
+      { netns: plan.etcd.netns, endpoint: etcd.endpoint, resources: bgpResources(plan, o.asNumber) },
+      { parent: this, dependsOn: [etcd] },
+    );
+    const hostRunDir = (host: string) => join(o.runDir, host);
+    this.agents = plan.hosts.map(
+      (h, i) =>
+        new Agent(
+          `${h.name}-calico-node`,
+          {
+            hostNetns: h.netns,
+            nodeName: h.name,
+            manifestPath: o.manifestPath,
+            runDir: hostRunDir(h.name),
+            labels: h.labels,
+            ...(h.rrClusterId ? { rrClusterId: h.rrClusterId } : {}),
+          },
+          { parent: this, dependsOn: [this.hosts[i]!.port, etcd, calicoResources, o.manifestReady] },
+        ),
+    );
+    const routers: pulumi.Resource[] = [];
+    if (plan.outside.asNumber !== undefined) {
+      routers.push(
+        new OutsideRouter(
+          "outside-router",
+          { netns: plan.outside.netns, runDir: o.runDir, birdConf: outsideBirdConf(plan, o.asNumber) },
+          { parent: this, dependsOn: [outside.port, ...this.agents] },
+        ),
+      );
+    }
+    this.pods = plan.pods.map((p) => {
+      const hostIndex = plan.hosts.findIndex((h) => h.name === p.host);
+      return new Pod(
+        p.name,
+        {
+          name: p.name,
+          netns: p.netns,
+          hostNetns: p.hostNetns,
+          host: p.host,
+          namespace: p.namespace,
+          containerId: p.containerId,
+          manifestPath: o.manifestPath,
+          runDir: o.runDir,
+          server: p.server,
+          serverPort: ECHO_PORT,
+        },
+        { parent: this, dependsOn: [this.agents[hostIndex]!] },
+      );
+    });
+    if (o.verify) {
+      this.verification = new Verification(
+        "verify",
+        {
+          plan,
+          pods: pulumi.all(
+            this.pods.map((p, i) =>
+              p.ip.apply((ip): RunningPod => ({
+                name: plan.pods[i]!.name,
+                ip,
+                host: plan.pods[i]!.host,
+                server: plan.pods[i]!.server,
+              })),
+            ),
+          ),
+          runDir: o.runDir,
+          deadlineMs: 10_000,
+        },
+        { parent: this, dependsOn: [...this.pods, outside.port, ...routers] },
+      );
+    }
     this.registerOutputs({});
   }
 }

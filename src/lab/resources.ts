@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { LabPlan } from "./topology.ts";
 import { providerFor } from "./providers/dynamic.ts";
-import type { CheckOutcome } from "../verify/underlay.ts";
+import type { RunningPod } from "../verify/expectations.ts";
 
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
@@ -25,6 +25,88 @@ export class Bridge extends pulumi.dynamic.Resource {
   }
 }
 
+export interface AgentArgs {
+  hostNetns: string;
+  nodeName: string;
+  manifestPath: string;
+  runDir: string;
+  labels: Record<string, string>;
+  rrClusterId?: string;
+}
+
+export class Agent extends pulumi.dynamic.Resource {
+  constructor(resourceName: string, args: In<AgentArgs>, opts?: pulumi.CustomResourceOptions) {
+    super(providerFor("agent"), resourceName, args, opts, "calico-lab", "Agent");
+  }
+}
+
+export class Etcd extends pulumi.dynamic.Resource {
+  declare readonly endpoint: pulumi.Output<string>;
+  constructor(
+    resourceName: string,
+    args: In<{ netns: string; address: string; runDir: string }>,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(
+      providerFor("etcd"),
+      resourceName,
+      { ...args, endpoint: undefined, pid: undefined },
+      opts,
+      "calico-lab",
+      "Etcd",
+    );
+  }
+}
+
+export class CalicoResources extends pulumi.dynamic.Resource {
+  constructor(
+    resourceName: string,
+    args: In<{ netns: string; endpoint: string; resources: { kind: string; metadata: { name: string } }[] }>,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(providerFor("calicoResources"), resourceName, args, opts, "calico-lab", "CalicoResources");
+  }
+}
+
+export class OutsideRouter extends pulumi.dynamic.Resource {
+  constructor(
+    resourceName: string,
+    args: In<{ netns: string; runDir: string; birdConf: string }>,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(providerFor("outsideRouter"), resourceName, args, opts, "calico-lab", "OutsideRouter");
+  }
+}
+
+export interface PodArgs {
+  name: string;
+  netns: string;
+  hostNetns: string;
+  host: string;
+  namespace: string;
+  containerId: string;
+  manifestPath: string;
+  runDir: string;
+  server: boolean;
+  serverPort: number;
+}
+
+/** A pod: a namespace wired by the CNI plugin as a kubelet would; `ip` is the address IPAM gave it. */
+export class Pod extends pulumi.dynamic.Resource {
+  declare readonly ip: pulumi.Output<string>;
+  declare readonly hostInterface: pulumi.Output<string>;
+  constructor(resourceName: string, args: In<PodArgs>, opts?: pulumi.CustomResourceOptions) {
+    super(
+      providerFor("pod"),
+      resourceName,
+      { ...args, ip: undefined, hostInterface: undefined },
+      opts,
+      "calico-lab",
+      "Pod",
+    );
+  }
+}
+
 export interface UnderlayPortArgs {
   netns: string;
   ifname: string;
@@ -33,6 +115,7 @@ export interface UnderlayPortArgs {
   bridge: string;
   cidr: string;
   mtu: number;
+  defaultRoute?: boolean;
 }
 
 export class UnderlayPort extends pulumi.dynamic.Resource {
@@ -42,19 +125,34 @@ export class UnderlayPort extends pulumi.dynamic.Resource {
   }
 }
 
+export interface VerificationArgs {
+  plan: LabPlan;
+  pods: RunningPod[];
+  runDir: string;
+  deadlineMs: number;
+}
+
+/** Runs the lab's checks on create and whenever the lab changes; fails the update when one fails. */
 export class Verification extends pulumi.dynamic.Resource {
   declare readonly passed: pulumi.Output<number>;
   declare readonly failed: pulumi.Output<number>;
-  declare readonly checks: pulumi.Output<CheckOutcome[]>;
-  constructor(
-    resourceName: string,
-    args: { plan: LabPlan; deadlineMs: number },
-    opts?: pulumi.CustomResourceOptions,
-  ) {
+  declare readonly checks: pulumi.Output<string[]>;
+  declare readonly encapsulation: pulumi.Output<string>;
+  declare readonly reportMarkdown: pulumi.Output<string>;
+  declare readonly reportHtml: pulumi.Output<string>;
+  constructor(resourceName: string, args: In<VerificationArgs>, opts?: pulumi.CustomResourceOptions) {
     super(
       providerFor("verification"),
       resourceName,
-      { ...args, passed: undefined, failed: undefined, checks: undefined },
+      {
+        ...args,
+        passed: undefined,
+        failed: undefined,
+        checks: undefined,
+        encapsulation: undefined,
+        reportMarkdown: undefined,
+        reportHtml: undefined,
+      },
       opts,
       "calico-lab",
       "Verification",

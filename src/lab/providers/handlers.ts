@@ -1,5 +1,10 @@
 // The registry the dynamic provider loads by kind.
+import { agentHandler } from "./agent-handler.ts";
 import { bridgeHandler } from "./bridge-handler.ts";
+import { calicoResourcesHandler } from "./calico-resources-handler.ts";
+import { etcdHandler } from "./etcd-handler.ts";
+import { outsideRouterHandler } from "./outside-router-handler.ts";
+import { podHandler } from "./pod-handler.ts";
 import { fileHandler } from "./file-handler.ts";
 import type { Handler } from "./handler.ts";
 import { netnsHandler } from "./netns-handler.ts";
@@ -9,7 +14,12 @@ import { verificationHandler } from "./verification-handler.ts";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const handlers: Record<string, Handler<any, any>> = {
   netns: netnsHandler,
+  agent: agentHandler,
   bridge: bridgeHandler,
+  etcd: etcdHandler,
+  calicoResources: calicoResourcesHandler,
+  outsideRouter: outsideRouterHandler,
+  pod: podHandler,
   file: fileHandler,
   underlayPort: underlayPortHandler,
   verification: verificationHandler,

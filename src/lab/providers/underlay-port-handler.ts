@@ -1,5 +1,6 @@
 import {
   addAddress,
+  addRoute,
   createVethPair,
   deleteAddress,
   deleteLink,
@@ -19,6 +20,8 @@ export interface UnderlayPortInputs {
   bridge: string;
   cidr: string;
   mtu: number;
+  /** Add `default dev <ifname>` (flat underlay: everything beyond the pools is on the wire). */
+  defaultRoute?: boolean;
 }
 
 export const underlayPortHandler: Handler<UnderlayPortInputs> = {
@@ -34,6 +37,7 @@ export const underlayPortHandler: Handler<UnderlayPortInputs> = {
         mtu: inputs.mtu,
       });
       await addAddress(inputs.netns, inputs.ifname, inputs.cidr);
+      if (inputs.defaultRoute) await addRoute(inputs.netns, ["default", "dev", inputs.ifname]);
     } catch (e) {
       await deleteLink(inputs.netns, inputs.ifname).catch(() => undefined);
       throw e;

@@ -1,28 +1,50 @@
+import { join } from "node:path";
 import type { LabPlan } from "../topology.ts";
-import { formatFailures, verifyUnderlay, type CheckOutcome } from "../../verify/underlay.ts";
+import type { RunningPod } from "../../verify/expectations.ts";
+import { formatLabFailures, verifyLab, type LabReport } from "../../verify/lab.ts";
+import { writeReports } from "../../verify/report.ts";
 import type { Handler } from "./handler.ts";
 
 export interface VerificationInputs {
   plan: LabPlan;
+  pods: RunningPod[];
+  runDir: string;
   deadlineMs: number;
 }
 
 export interface VerificationOutputs extends VerificationInputs {
   passed: number;
   failed: number;
-  checks: CheckOutcome[];
+  checks: string[];
+  encapsulation: string;
+  reportMarkdown: string;
+  reportHtml: string;
   verifiedAt: string;
 }
 
+export function checkLines(report: LabReport): string[] {
+  return report.checks.map(
+    (c) =>
+      `${c.ok ? "ok  " : "FAIL"} [${c.category}]${c.crossNode ? " (cross-node)" : ""} ${c.name}: ${c.seen}`,
+  );
+}
+
 async function verify(inputs: VerificationInputs): Promise<VerificationOutputs> {
-  const report = await verifyUnderlay(inputs.plan, inputs.deadlineMs);
-  if (!report.ok) throw new Error(formatFailures(report));
+  const report = await verifyLab(inputs.plan, inputs.pods, {
+    deadlineMs: inputs.deadlineMs,
+    hostRunDir: (h) => join(inputs.runDir, h),
+  });
+  const files = await writeReports(inputs.runDir, inputs.plan, inputs.pods, report);
+  if (!report.ok) throw new Error(`${formatLabFailures(report)}\n  report: ${files.markdown}`);
   return {
     ...inputs,
     passed: report.checks.length,
     failed: 0,
-    checks: report.checks,
-    verifiedAt: new Date().toISOString(),
+    checks: checkLines(report),
+    encapsulation: report.capture?.packet?.kind ?? "none",
+    reportMarkdown: files.markdown,
+    reportHtml: files.html,
+    verifiedAt: report.verifiedAt,
   };
 }
 
@@ -38,5 +60,9 @@ export const verificationHandler: Handler<VerificationInputs, VerificationOutput
   async update(_id, _olds, news) {
     return verify(news);
   },
-  async delete() {},
+  async delete(_id, props) {
+    const { rm } = await import("node:fs/promises");
+    await rm(props.reportMarkdown, { force: true });
+    await rm(props.reportHtml, { force: true });
+  },
 };

@@ -16,7 +16,11 @@ async function installMocks(stack = "bgp") {
     {
       newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: { ...args.inputs, passed: 6, failed: 0, checks: [] } };
+        const extra: Record<string, unknown> = { passed: 6, failed: 0, checks: [], encapsulation: "plain" };
+        if (args.type.endsWith("calico-lab:Pod")) extra.ip = `10.244.0.${registered.length}`;
+        if (args.type.endsWith("calico-lab:Etcd")) extra.endpoint = "http://192.168.19.165:2379";
+        if (args.type.endsWith("calico-lab:File")) extra.path = args.inputs.path;
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
       },
       call(args) {
         return args.inputs;
@@ -24,7 +28,7 @@ async function installMocks(stack = "bgp") {
     },
     "calico-lab",
     stack,
-    true,
+    false,
   );
 }
 
@@ -43,12 +47,22 @@ function ofType(suffix: string) {
 }
 
 describe("lab program (mocked engine)", () => {
-  before(() => installMocks("bgp"));
+  before(() => {
+    // The kernel probe is an effect; this test is about the resource graph.
+    process.env.CALICO_LAB_SKIP_PREFLIGHT = "1";
+    return installMocks("bgp");
+  });
 
   it("registers a switch namespace, a bridge, and per host a namespace and an underlay port", async () => {
     await runProgram({ "calico-lab:mode": "bgp" });
     const netns = ofType("calico-lab:NetworkNamespace").map((r) => r.inputs.name);
-    assert.deepEqual(netns.sort(), ["bgp-master", "bgp-underlay", "bgp-worker-1", "bgp-worker-2"]);
+    assert.deepEqual(netns.sort(), [
+      "bgp-master",
+      "bgp-outside",
+      "bgp-underlay",
+      "bgp-worker-1",
+      "bgp-worker-2",
+    ]);
     const bridges = ofType("calico-lab:Bridge");
     assert.equal(bridges.length, 1);
     assert.equal(bridges[0]!.inputs.netns, "bgp-underlay");
@@ -57,6 +71,7 @@ describe("lab program (mocked engine)", () => {
       "192.168.19.165/24",
       "192.168.19.166/24",
       "192.168.19.167/24",
+      "192.168.19.200/24",
     ]);
     assert.ok(ports.every((p) => p.inputs.switchNetns === "bgp-underlay" && p.inputs.ifname === "eth0"));
     assert.equal(ofType("calico-lab:Verification").length, 1);
@@ -64,8 +79,44 @@ describe("lab program (mocked engine)", () => {
       ofType("calico-lab:lab:Host")
         .map((r) => r.name)
         .sort(),
+      ["master", "outside", "worker-1", "worker-2"],
+    );
+  });
+
+  it("runs etcd on the master, calico-node on every host, and pods on the hosts their config names", async () => {
+    await runProgram({ "calico-lab:mode": "bgp" });
+    assert.deepEqual(
+      ofType("calico-lab:Etcd").map((e) => [e.inputs.netns, e.inputs.address]),
+      [["bgp-master", "192.168.19.165"]],
+    );
+    assert.deepEqual(
+      ofType("calico-lab:Agent")
+        .map((a) => a.inputs.nodeName)
+        .sort(),
       ["master", "worker-1", "worker-2"],
     );
+    assert.deepEqual(
+      ofType("calico-lab:Pod")
+        .map((p) => [p.inputs.name, p.inputs.hostNetns, p.inputs.server])
+        .sort(),
+      [
+        ["busybox-1", "bgp-worker-1", false],
+        ["busybox-2", "bgp-worker-2", false],
+        ["busybox-3", "bgp-worker-1", false],
+        ["echo", "bgp-worker-2", true],
+      ],
+    );
+    // The mesh stays on without route reflectors; the manifest file is the agents' source of truth.
+    const bgp = ofType("calico-lab:CalicoResources")[0]!.inputs.resources;
+    assert.deepEqual(bgp, [
+      {
+        kind: "BGPConfiguration",
+        apiVersion: "projectcalico.org/v3",
+        metadata: { name: "default" },
+        spec: { asNumber: 64512, nodeToNodeMeshEnabled: true, logSeverityScreen: "Info" },
+      },
+    ]);
+    assert.match(String(ofType("calico-lab:File")[0]!.inputs.path), /\.lab\/bgp\/calico\.yaml$/);
   });
 
   it("rejects bad config before registering any resource, listing every problem", async () => {

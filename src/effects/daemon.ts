@@ -1,0 +1,112 @@
+// Long-running lab processes (etcd, BIRD for the outside router, echo servers) started inside a namespace,
+// detached from whoever started them (Pulumi's provider process ends; the lab goes on), with their pid
+// and log in a run folder, so that delete can find and stop them later. Every start has its stop.
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { assertNetnsName } from "./names.ts";
+
+export interface DaemonSpec {
+  /** Short name: files are <runDir>/<name>.pid and <name>.log. */
+  name: string;
+  netns: string;
+  argv: readonly string[];
+  runDir: string;
+  env?: Record<string, string>;
+  /** Resolves true once the daemon serves; polled until the deadline. */
+  ready: () => Promise<boolean>;
+  deadlineMs?: number;
+}
+
+const pidFile = (runDir: string, name: string) => join(runDir, `${name}.pid`);
+export const logFile = (runDir: string, name: string) => join(runDir, `${name}.log`);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function daemonPid(runDir: string, name: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(pidFile(runDir, name), "utf8")).trim());
+    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function logTail(runDir: string, name: string, lines = 8): Promise<string> {
+  try {
+    return (await readFile(logFile(runDir, name), "utf8")).trim().split("\n").slice(-lines).join("\n  ");
+  } catch {
+    return "(no log)";
+  }
+}
+
+/** Starts the daemon in its own process group and waits until it is ready; on failure stops it and throws. */
+export async function startDaemon(spec: DaemonSpec): Promise<number> {
+  await mkdir(spec.runDir, { recursive: true });
+  const existing = await daemonPid(spec.runDir, spec.name);
+  if (existing) return existing;
+  const fd = openSync(logFile(spec.runDir, spec.name), "a");
+  const argv = ["ip", "netns", "exec", assertNetnsName(spec.netns), ...spec.argv];
+  const child = spawn(argv[0]!, argv.slice(1), {
+    detached: true,
+    stdio: ["ignore", fd, fd],
+    env: { ...process.env, ...spec.env },
+  });
+  closeSync(fd);
+  const pid = child.pid;
+  if (!pid) throw new Error(`could not start ${spec.name}: ${argv.join(" ")}`);
+  child.unref();
+  await writeFile(pidFile(spec.runDir, spec.name), `${pid}\n`);
+  const until = Date.now() + (spec.deadlineMs ?? 20_000);
+  for (;;) {
+    if (!alive(pid)) {
+      const tail = await logTail(spec.runDir, spec.name);
+      await rm(pidFile(spec.runDir, spec.name), { force: true });
+      throw new Error(`${spec.name} exited while starting in ${spec.netns}: ${argv.join(" ")}\n  ${tail}`);
+    }
+    if (await spec.ready().catch(() => false)) return pid;
+    if (Date.now() > until) {
+      const tail = await logTail(spec.runDir, spec.name);
+      await stopDaemon(spec.runDir, spec.name);
+      throw new Error(
+        `${spec.name} in ${spec.netns} was not ready after ${spec.deadlineMs ?? 20_000} ms\n  ${tail}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * SIGTERM to the daemon's process group, SIGKILL after `graceMs`; removes its pid file and log.
+ * Nothing running is not an error.
+ */
+export async function stopDaemon(runDir: string, name: string, graceMs = 3000): Promise<void> {
+  const pid = await daemonPid(runDir, name);
+  if (pid) {
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, sig);
+      } catch {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          /* gone */
+        }
+      }
+    };
+    signal("SIGTERM");
+    const until = Date.now() + graceMs;
+    while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    if (alive(pid)) signal("SIGKILL");
+  }
+  await rm(pidFile(runDir, name), { force: true });
+  await rm(logFile(runDir, name), { force: true });
+}

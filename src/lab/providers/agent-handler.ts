@@ -1,0 +1,45 @@
+import { rm } from "node:fs/promises";
+import { agentRunning, startAgent, stopAgent } from "../../agent/daemon/launch.ts";
+import type { Handler } from "./handler.ts";
+
+/** calico-node on one host: our agent daemon (startup, confd + BIRD, felix), detached in the host's namespace. */
+export interface AgentInputs {
+  hostNetns: string;
+  nodeName: string;
+  manifestPath: string;
+  runDir: string;
+  labels: Record<string, string>;
+  rrClusterId?: string;
+}
+
+async function start(i: AgentInputs) {
+  await startAgent({
+    hostNetns: i.hostNetns,
+    manifestPath: i.manifestPath,
+    nodeName: i.nodeName,
+    runDir: i.runDir,
+    labels: i.labels,
+    ...(i.rrClusterId ? { rrClusterId: i.rrClusterId } : {}),
+  });
+}
+
+export const agentHandler: Handler<AgentInputs> = {
+  replaceOn: ["hostNetns", "nodeName", "runDir"],
+  async create(inputs) {
+    await start(inputs);
+    return { id: `${inputs.hostNetns}/calico-node`, outs: inputs };
+  },
+  async read(_id, props) {
+    return (await agentRunning(props.runDir)) ? props : undefined;
+  },
+  async update(_id, _olds, news) {
+    // New labels, reflector role or manifest: restart, as a DaemonSet rollout would.
+    await stopAgent(news.runDir);
+    await start(news);
+    return news;
+  },
+  async delete(_id, props) {
+    await stopAgent(props.runDir);
+    await rm(props.runDir, { recursive: true, force: true });
+  },
+};

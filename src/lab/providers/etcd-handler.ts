@@ -1,0 +1,56 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { etcdArgv } from "../../agent/datastore/etcd-server.ts";
+import { tryRun, inNetns } from "../../effects/exec.ts";
+import { daemonPid, startDaemon, stopDaemon } from "../../effects/daemon.ts";
+import type { Handler } from "./handler.ts";
+
+/** The lab's datastore: etcd in the master's namespace, listening only on the master's underlay address. */
+export interface EtcdInputs {
+  netns: string;
+  address: string;
+  runDir: string;
+}
+
+export interface EtcdOutputs extends EtcdInputs {
+  endpoint: string;
+  pid: number;
+}
+
+const NAME = "etcd";
+
+function options(i: EtcdInputs) {
+  return { name: "calico-lab", dataDir: join(i.runDir, "etcd-data"), address: i.address };
+}
+
+export async function etcdHealthy(netns: string, endpoint: string): Promise<boolean> {
+  const r = await tryRun(
+    inNetns(netns, ["etcdctl", "--endpoints", endpoint, "--dial-timeout", "1s", "endpoint", "health"]),
+    { timeoutMs: 4000 },
+  );
+  return r.exitCode === 0;
+}
+
+export const etcdHandler: Handler<EtcdInputs, EtcdOutputs> = {
+  replaceOn: ["netns", "address", "runDir"],
+  async create(inputs) {
+    const endpoint = `http://${inputs.address}:2379`;
+    const pid = await startDaemon({
+      name: NAME,
+      netns: inputs.netns,
+      argv: etcdArgv(options(inputs)),
+      runDir: inputs.runDir,
+      ready: () => etcdHealthy(inputs.netns, endpoint),
+    });
+    return { id: `${inputs.netns}/etcd`, outs: { ...inputs, endpoint, pid } };
+  },
+  async read(_id, props) {
+    const pid = await daemonPid(props.runDir, NAME);
+    return pid ? { ...props, pid } : undefined;
+  },
+  async delete(_id, props) {
+    await stopDaemon(props.runDir, NAME);
+    await rm(join(props.runDir, "etcd-data"), { recursive: true, force: true });
+    await rm(join(props.runDir, `${NAME}.log`), { force: true });
+  },
+};

@@ -1,0 +1,102 @@
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { cniNetworkConfig, invokeCni, type PodRef } from "../../agent/cni/invoke.ts";
+import { readAgentSettings } from "../../manifest/index.ts";
+import { inNetns, tryRun } from "../../effects/exec.ts";
+import { daemonPid, startDaemon, stopDaemon } from "../../effects/daemon.ts";
+import { createNetns, deleteNetns, netnsExists } from "../../effects/netns.ts";
+import type { Handler } from "./handler.ts";
+
+/** A pod: its own network namespace, wired by the CNI plugin exactly as a kubelet would call it. */
+export interface PodInputs {
+  name: string;
+  netns: string;
+  hostNetns: string;
+  host: string;
+  namespace: string;
+  containerId: string;
+  /** The rendered calico.yaml: etcd endpoints and the pod MTU come from it. */
+  manifestPath: string;
+  runDir: string;
+  server: boolean;
+  serverPort: number;
+}
+
+export interface PodOutputs extends PodInputs {
+  ip: string;
+  hostInterface: string;
+}
+
+const ECHO_SERVER = fileURLToPath(new URL("../echo-server.ts", import.meta.url));
+
+async function cniConfig(p: PodInputs) {
+  const s = readAgentSettings(await readFile(p.manifestPath, "utf8"));
+  if (s.datastore.type !== "etcdv3") throw new Error(`${p.manifestPath}: the lab needs the etcdv3 datastore`);
+  return cniNetworkConfig({
+    etcdEndpoints: s.datastore.endpoints,
+    nodename: p.host,
+    ...(s.vethMtu > 0 ? { mtu: s.vethMtu } : {}),
+  });
+}
+
+function ref(p: PodInputs): PodRef {
+  return {
+    hostNetns: p.hostNetns,
+    podNetns: p.netns,
+    namespace: p.namespace,
+    pod: p.name,
+    containerId: p.containerId,
+  };
+}
+
+const serverName = (p: PodInputs) => `echo-${p.name}`;
+
+async function startServer(p: PodInputs): Promise<void> {
+  await startDaemon({
+    name: serverName(p),
+    netns: p.netns,
+    argv: [process.execPath, "--import", "tsx", ECHO_SERVER, String(p.serverPort), p.name],
+    runDir: p.runDir,
+    ready: async () =>
+      (await tryRun(inNetns(p.netns, ["ss", "-Hltn", `sport = :${p.serverPort}`]))).stdout.includes(
+        `:${p.serverPort}`,
+      ),
+  });
+}
+
+export const podHandler: Handler<PodInputs, PodOutputs> = {
+  replaceOn: ["name", "netns", "hostNetns", "host", "namespace", "containerId"],
+  async create(inputs) {
+    await createNetns(inputs.netns);
+    try {
+      const result = await invokeCni("ADD", ref(inputs), await cniConfig(inputs));
+      const ip = result?.ips?.[0]?.address?.split("/")[0];
+      const hostInterface = result?.interfaces?.find((i) => !i.sandbox)?.name ?? "";
+      if (!ip)
+        throw new Error(`CNI ADD for pod ${inputs.name} returned no address: ${JSON.stringify(result)}`);
+      if (inputs.server) await startServer(inputs);
+      return { id: inputs.netns, outs: { ...inputs, ip, hostInterface } };
+    } catch (e) {
+      await invokeCni("DEL", ref(inputs), await cniConfig(inputs)).catch(() => undefined);
+      await stopDaemon(inputs.runDir, serverName(inputs));
+      await deleteNetns(inputs.netns);
+      throw e;
+    }
+  },
+  async read(_id, props) {
+    if (!(await netnsExists(props.netns))) return undefined;
+    if (props.server && !(await daemonPid(props.runDir, serverName(props)))) return undefined;
+    return props;
+  },
+  async update(_id, olds, news) {
+    if (olds.server && !news.server) await stopDaemon(news.runDir, serverName(news));
+    if (news.server) await startServer(news);
+    return { ...olds, ...news };
+  },
+  async delete(_id, props) {
+    await stopDaemon(props.runDir, serverName(props));
+    // DEL releases the address and removes the workload endpoint; a second DEL is fine.
+    await invokeCni("DEL", ref(props), await cniConfig(props)).catch(() => undefined);
+    await deleteNetns(props.netns);
+  },
+};

@@ -1,0 +1,117 @@
+// Proof by capture: what a cross-node pod ping looks like on the underlay. The classifier is pure
+// (tcpdump -nn -e lines in, a verdict out); `captureDuring` runs tcpdump inside the switch namespace.
+import { spawn } from "node:child_process";
+import { assertIfName, assertNetnsName } from "../effects/names.ts";
+
+export type Encapsulation = "ipip" | "vxlan" | "plain";
+
+export interface CapturedPacket {
+  kind: Encapsulation;
+  /** Link-layer source and destination of the frame on the underlay. */
+  srcMac: string;
+  dstMac: string;
+  /** Underlay addresses of the encapsulating packet (ipip, vxlan). */
+  outerSrc?: string;
+  outerDst?: string;
+  line: string;
+}
+
+const MAC = "[0-9a-f]{2}(?::[0-9a-f]{2}){5}";
+const IP = "\\d{1,3}(?:\\.\\d{1,3}){3}";
+
+function esc(s: string): string {
+  return s.replace(/\./g, "\\.");
+}
+
+/** Finds the first frame that carries an ICMP echo request from `src` to `dst` (pod addresses). */
+export function classifyCapture(
+  lines: readonly string[],
+  src: string,
+  dst: string,
+): CapturedPacket | undefined {
+  const inner = `${esc(src)} > ${esc(dst)}: ICMP echo request`;
+  const head = new RegExp(`^\\S+ (${MAC}) > (${MAC}), `);
+  const ipip = new RegExp(`: (${IP}) > (${IP}): ${inner}`);
+  const vxlan = new RegExp(`: (${IP})\\.\\d+ > (${IP})\\.4789: VXLAN.*${inner}`);
+  for (const line of lines) {
+    if (!new RegExp(inner).test(line)) continue;
+    const h = head.exec(line);
+    if (!h) continue;
+    const base = { srcMac: h[1]!, dstMac: h[2]!, line };
+    const v = vxlan.exec(line);
+    if (v) return { kind: "vxlan", outerSrc: v[1]!, outerDst: v[2]!, ...base };
+    const i = ipip.exec(line);
+    if (i && i[1] !== src) return { kind: "ipip", outerSrc: i[1]!, outerDst: i[2]!, ...base };
+    return { kind: "plain", ...base };
+  }
+  return undefined;
+}
+
+/** What a packet looks like, in words, for check results. */
+export function describePacket(p: CapturedPacket | undefined): string {
+  if (!p) return "no matching packet on the underlay";
+  switch (p.kind) {
+    case "ipip":
+      return `IP-in-IP (protocol 4) ${p.outerSrc} > ${p.outerDst} carrying the pod's ICMP`;
+    case "vxlan":
+      return `VXLAN (UDP 4789) ${p.outerSrc} > ${p.outerDst} carrying the pod's ICMP`;
+    default:
+      return `plain ICMP between pod addresses, frame ${p.srcMac} > ${p.dstMac}`;
+  }
+}
+
+/**
+ * Runs tcpdump on `iface` in `netns` while `action` runs, and returns the lines it printed.
+ * Only ICMP, IPIP and VXLAN are captured; the capture stops shortly after the action ends.
+ */
+export async function captureDuring(
+  netns: string,
+  iface: string,
+  action: () => Promise<unknown>,
+  opts: { maxPackets?: number; settleMs?: number } = {},
+): Promise<string[]> {
+  const argv = [
+    "ip",
+    "netns",
+    "exec",
+    assertNetnsName(netns),
+    "tcpdump",
+    "-i",
+    assertIfName(iface),
+    "-nn",
+    "-e",
+    "-l",
+    "-c",
+    String(opts.maxPackets ?? 40),
+    "icmp or ip proto 4 or udp port 4789",
+  ];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const listening = new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`tcpdump did not start in ${netns}: ${err.trim()}`)), 5000);
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+      if (err.includes("listening on")) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    child.once("exit", () => {
+      clearTimeout(t);
+      reject(new Error(`tcpdump exited in ${netns}: ${err.trim()}`));
+    });
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    await listening;
+    await action();
+    await new Promise((r) => setTimeout(r, opts.settleMs ?? 200));
+  } finally {
+    if (child.exitCode === null) child.kill("SIGINT");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+    if (child.exitCode === null) child.kill("SIGKILL");
+  }
+  return out.split("\n").filter(Boolean);
+}

@@ -1,0 +1,313 @@
+// Verification of a running lab, with packets: the checks `pulumi up` runs and `verify` prints.
+// Every check says what was expected and what was seen; nothing sleeps, everything retries to a deadline.
+import { join } from "node:path";
+import type { LabPlan } from "../lab/topology.ts";
+import { ECHO_PORT } from "../lab/topology.ts";
+import { inNetns, tryRun } from "../effects/exec.ts";
+import { listLinks } from "../effects/links.ts";
+import { parseBirdProtocols, type PeerStatus } from "../agent/status/node-status.ts";
+import { captureDuring, classifyCapture, describePacket, type CapturedPacket } from "./capture.ts";
+import {
+  expectedEncapsulation,
+  hostExpectations,
+  missingRoutes,
+  normalizeRoutes,
+  podPairs,
+  type RunningPod,
+} from "./expectations.ts";
+import { inParallel, ping } from "./ping.ts";
+import { readSnapshot } from "./snapshot.ts";
+import { verifyUnderlay, type CheckOutcome } from "./underlay.ts";
+
+export type Category =
+  "underlay" | "pod-pod" | "node-pod" | "tcp" | "nat" | "routes" | "devices" | "capture" | "bgp";
+
+export interface Check extends CheckOutcome {
+  category: Category;
+  crossNode?: boolean;
+}
+
+export interface LabReport {
+  stack: string;
+  mode: string;
+  ok: boolean;
+  checks: Check[];
+  capture?: { from: string; to: string; packet?: CapturedPacket };
+  bgp: Record<string, PeerStatus[]>;
+  routes: Record<string, string[]>;
+  verifiedAt: string;
+  durationMs: number;
+}
+
+export interface VerifyOptions {
+  deadlineMs?: number;
+  /** Run dir per host, for BIRD's control socket (<runDir>/bird.ctl). */
+  hostRunDir: (host: string) => string;
+}
+
+function check(
+  category: Category,
+  name: string,
+  ok: boolean,
+  expected: string,
+  seen: string,
+  extra = {},
+): Check {
+  return { category, name, ok, expected, seen, ...extra };
+}
+
+async function httpGet(netns: string, ip: string, port: number): Promise<string> {
+  // Values are passed as arguments ($1, $2), never pasted into the script.
+  const script = 'exec 3<>"/dev/tcp/$1/$2" && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && timeout 3 cat <&3';
+  const r = await tryRun(inNetns(netns, ["bash", "-c", script, "http-get", ip, String(port)]), {
+    timeoutMs: 5000,
+  });
+  return r.exitCode === 0 ? r.stdout : `error: ${(r.stderr || r.stdout).trim()}`;
+}
+
+async function retry<T>(deadlineMs: number, fn: () => Promise<T>, ok: (t: T) => boolean): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const t = await fn();
+    if (ok(t) || Date.now() >= end) return t;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyOptions): Promise<LabReport> {
+  const started = Date.now();
+  const deadline = opts.deadlineMs ?? 10_000;
+  const checks: Check[] = [];
+  const podNetns = (name: string) => plan.pods.find((p) => p.name === name)!.netns;
+  const host = (name: string) => plan.hosts.find((h) => h.name === name)!;
+
+  // 1. Underlay.
+  const underlay = await verifyUnderlay(plan, deadline);
+  checks.push(...underlay.checks.map((c) => ({ ...c, category: "underlay" as const })));
+
+  // 2. Datastore-derived expectations per host: routes, devices.
+  const snapshot = await readSnapshot(plan.etcd.netns, plan.etcd.endpoint);
+  const routes: Record<string, string[]> = {};
+  for (const h of plan.hosts) {
+    const want = hostExpectations(snapshot, h.name, h.ifname);
+    const got = await retry(
+      deadline,
+      async () => normalizeRoutes((await tryRun(["ip", "-n", h.netns, "route", "show"])).stdout),
+      (lines) => missingRoutes(want.routes, lines).length === 0,
+    );
+    routes[h.name] = got;
+    const missing = missingRoutes(want.routes, got);
+    checks.push(
+      check(
+        "routes",
+        `routes on ${h.name}`,
+        missing.length === 0,
+        want.routes.join("; ") || "no remote blocks yet",
+        missing.length === 0 ? `all ${want.routes.length} present` : `missing: ${missing.join("; ")}`,
+      ),
+    );
+    const links = await listLinks(h.netns);
+    const tunl = links.find((l) => l.ifname === "tunl0");
+    const tunlAddr = tunl?.addr_info?.find((a) => a.family === "inet");
+    if (want.tunl0) {
+      const ok =
+        tunl?.operstate !== "DOWN" && tunl?.mtu === want.tunl0.mtu && tunlAddr?.local === want.tunl0.address;
+      checks.push(
+        check(
+          "devices",
+          `tunl0 on ${h.name}`,
+          Boolean(ok),
+          `tunl0 up, ${want.tunl0.address}/32, mtu ${want.tunl0.mtu}`,
+          tunl ? `tunl0 ${tunl.operstate}, ${tunlAddr?.local ?? "no address"}, mtu ${tunl.mtu}` : "no tunl0",
+        ),
+      );
+    } else {
+      const stale = tunl && (tunl.operstate !== "DOWN" || tunlAddr);
+      checks.push(
+        check(
+          "devices",
+          `no tunl0 on ${h.name}`,
+          !stale,
+          "no tunl0 in use (absent, or down without an address)",
+          tunl ? `tunl0 ${tunl.operstate}${tunlAddr ? `, ${tunlAddr.local}` : ""}` : "no tunl0",
+        ),
+      );
+    }
+    const vx = links.find((l) => l.ifname === "vxlan.calico");
+    if (want.vxlan) {
+      const addr = vx?.addr_info?.find((a) => a.family === "inet")?.local;
+      checks.push(
+        check(
+          "devices",
+          `vxlan.calico on ${h.name}`,
+          Boolean(vx && addr === want.vxlan.address && vx.mtu === want.vxlan.mtu),
+          `vxlan.calico ${want.vxlan.address}, mtu ${want.vxlan.mtu}`,
+          vx ? `vxlan.calico ${addr ?? "no address"}, mtu ${vx.mtu}` : "no vxlan.calico",
+        ),
+      );
+    }
+  }
+
+  // 3. BGP sessions.
+  const bgp: Record<string, PeerStatus[]> = {};
+  const anyBird = plan.hosts.some((h) => hostExpectations(snapshot, h.name, h.ifname).bird);
+  if (anyBird) {
+    for (const h of plan.hosts) {
+      const sock = join(opts.hostRunDir(h.name), "bird.ctl");
+      const peers = await retry(
+        deadline,
+        async () => parseBirdProtocols((await tryRun(["birdc", "-s", sock, "show", "protocols"])).stdout),
+        (ps) => ps.length > 0 && ps.every((p) => p.info.startsWith("Established")),
+      );
+      bgp[h.name] = peers;
+      const down = peers.filter((p) => !p.info.startsWith("Established"));
+      checks.push(
+        check(
+          "bgp",
+          `BGP sessions of ${h.name}`,
+          peers.length > 0 && down.length === 0,
+          "every session Established",
+          peers.length === 0
+            ? "no BGP sessions"
+            : down.length === 0
+              ? `${peers.length} Established (${peers.map((p) => p.address).join(", ")})`
+              : down.map((p) => `${p.address}: ${p.state} ${p.info}`).join("; "),
+        ),
+      );
+    }
+  }
+
+  // 4. Pod to pod, every ordered pair; node to pod.
+  const pairs = podPairs(pods);
+  const podResults = await inParallel(pairs, 8, (p) => ping(podNetns(p.from.name), p.to.ip, deadline));
+  pairs.forEach((p, i) => {
+    const r = podResults[i]!;
+    checks.push(
+      check(
+        "pod-pod",
+        `${p.from.name} (${p.from.host}) -> ${p.to.name} (${p.to.host}) ${p.to.ip}`,
+        r.ok,
+        "an ICMP echo reply",
+        r.ok ? `reply in ${r.rttMs ?? "?"} ms` : `no reply after ${r.attempts} attempts: ${r.seen ?? ""}`,
+        { crossNode: p.crossNode },
+      ),
+    );
+  });
+  const nodePod = plan.hosts.flatMap((h) => pods.map((p) => ({ h, p })));
+  const npResults = await inParallel(nodePod, 8, ({ h, p }) => ping(h.netns, p.ip, deadline));
+  nodePod.forEach(({ h, p }, i) => {
+    const r = npResults[i]!;
+    checks.push(
+      check(
+        "node-pod",
+        `${h.name} -> ${p.name} (${p.host}) ${p.ip}`,
+        r.ok,
+        "an ICMP echo reply",
+        r.ok ? `reply in ${r.rttMs ?? "?"} ms` : `no reply after ${r.attempts} attempts: ${r.seen ?? ""}`,
+        { crossNode: h.name !== p.host },
+      ),
+    );
+  });
+
+  // 5. TCP: HTTP to each echo server from a pod on another node (seed 003); the client address is the pod's.
+  for (const server of pods.filter((p) => p.server)) {
+    const client = pods.find((p) => p.host !== server.host) ?? pods.find((p) => p !== server);
+    if (!client) continue;
+    const body = await retry(
+      deadline,
+      () => httpGet(podNetns(client.name), server.ip, ECHO_PORT),
+      (b) => b.includes(`"pod":"${server.name}"`),
+    );
+    const ok = body.includes(`"pod":"${server.name}"`) && body.includes(`"client":"${client.ip}"`);
+    checks.push(
+      check(
+        "tcp",
+        `HTTP ${client.name} (${client.host}) -> ${server.name} (${server.host}) ${server.ip}:${ECHO_PORT}`,
+        ok,
+        `a reply from ${server.name} that saw client ${client.ip}`,
+        body.trim().split("\n").pop() ?? "(empty)",
+        { crossNode: client.host !== server.host },
+      ),
+    );
+  }
+
+  // 6. natOutgoing: a pod reaches the outside host, which sees the node's address, not the pod's.
+  const natPools = snapshot.pools.filter((p) => p.spec.natOutgoing && !p.spec.disabled);
+  const natPod = pods[0];
+  if (natPod && natPools.length > 0) {
+    const nodeIP = host(natPod.host).address;
+    let result = { ok: false, attempts: 0 } as Awaited<ReturnType<typeof ping>>;
+    const lines = await captureDuring(plan.outside.netns, plan.outside.ifname, async () => {
+      result = await ping(podNetns(natPod.name), plan.outside.address, deadline);
+    });
+    const fromNode = lines.some((l) => l.includes(`${nodeIP} > ${plan.outside.address}: ICMP echo request`));
+    const fromPod = lines.some((l) =>
+      l.includes(`${natPod.ip} > ${plan.outside.address}: ICMP echo request`),
+    );
+    checks.push(
+      check(
+        "nat",
+        `natOutgoing ${natPod.name} (${natPod.host}) -> outside ${plan.outside.address}`,
+        result.ok && fromNode && !fromPod,
+        `a reply, and the outside host sees source ${nodeIP} (the node), not ${natPod.ip}`,
+        `${result.ok ? "reply" : "no reply"}; outside saw ${fromNode ? nodeIP : fromPod ? natPod.ip : "nothing"}`,
+      ),
+    );
+  }
+
+  // 7. Capture on the underlay during a cross-node pod ping: the mode's encapsulation, proven.
+  let capture: LabReport["capture"];
+  const cross = pairs.find((p) => p.crossNode);
+  if (cross) {
+    const lines = await captureDuring(plan.switchNetns, plan.bridge, () =>
+      ping(podNetns(cross.from.name), cross.to.ip, deadline),
+    );
+    const packet = classifyCapture(lines, cross.from.ip, cross.to.ip);
+    const want = expectedEncapsulation(plan.mode);
+    capture = { from: cross.from.name, to: cross.to.name, ...(packet ? { packet } : {}) };
+    const fromHost = host(cross.from.host);
+    const links = await listLinks(fromHost.netns);
+    const hostMac = links.find((l) => l.ifname === fromHost.ifname)?.address;
+    const macOk = want !== "plain" || packet?.srcMac === hostMac;
+    checks.push(
+      check(
+        "capture",
+        `underlay capture ${cross.from.name} -> ${cross.to.name}`,
+        packet?.kind === want && macOk,
+        want === "plain"
+          ? `plain ICMP between pod addresses in a frame from ${cross.from.host}'s eth0 (${hostMac})`
+          : describePacket({
+              kind: want,
+              srcMac: "",
+              dstMac: "",
+              outerSrc: fromHost.address,
+              outerDst: host(cross.to.host).address,
+              line: "",
+            }),
+        describePacket(packet),
+      ),
+    );
+  }
+
+  return {
+    stack: plan.stack,
+    mode: plan.mode,
+    ok: checks.every((c) => c.ok),
+    checks,
+    ...(capture ? { capture } : {}),
+    bgp,
+    routes,
+    verifiedAt: new Date().toISOString(),
+    durationMs: Date.now() - started,
+  };
+}
+
+export function formatLabFailures(report: LabReport): string {
+  const failed = report.checks.filter((c) => !c.ok);
+  const lines = [
+    `verification of "${report.stack}" failed: ${failed.length} of ${report.checks.length} checks did not pass`,
+  ];
+  for (const c of failed)
+    lines.push(`  - [${c.category}] ${c.name}\n    expected: ${c.expected}\n    seen:     ${c.seen}`);
+  return lines.join("\n");
+}
