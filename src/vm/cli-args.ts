@@ -14,6 +14,7 @@ read-write at its own path, runs <command> as root there and exits with its exit
   --kernel-package P   linux-image-amd64 (default) or a linux-image-<release> package
   --tap IFNAME,MAC     attach a virtio NIC to host tap IFNAME; repeatable
   --hostname NAME      the VM's hostname (default vm-run)
+  --tmpfs PATH         a fresh tmpfs at PATH inside (not shared back; 9p cannot hold unix sockets); repeatable
   --timing             print the boot-to-command time on stderr
   -v, --verbose        print the kernel, initramfs and QEMU command line on stderr
 Exit: the command's own code; 124 on timeout; 125 when the VM fails before the command reports.`;
@@ -30,6 +31,7 @@ export interface CliOptions {
   kernelPackage?: string;
   taps: { ifname: string; mac: string }[];
   hostname?: string;
+  tmpfs: string[];
   timing: boolean;
   verbose: boolean;
   help: boolean;
@@ -45,6 +47,7 @@ export function parseCli(args: readonly string[]): CliOptions {
     env: [],
     modules: [],
     taps: [],
+    tmpfs: [],
     timing: false,
     verbose: false,
     help: false,
@@ -102,6 +105,9 @@ export function parseCli(args: readonly string[]): CliOptions {
       }
       case "--hostname":
         o.hostname = value(a);
+        break;
+      case "--tmpfs":
+        o.tmpfs.push(value(a));
         break;
       case "--timing":
         o.timing = true;

@@ -1,5 +1,6 @@
 // scripts/vm-run: run a command inside a VM with Debian's kernel. See USAGE and docs/vm.md.
 import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
 import { parseCli, USAGE } from "./cli-args.ts";
 import { DEFAULT_MODULES } from "./modules.ts";
 import { EXIT_VM_FAILED, runVm } from "./runner.ts";
@@ -34,6 +35,7 @@ async function main(): Promise<number> {
     kernelPackage: opts.kernelPackage,
     taps: opts.taps,
     hostname: opts.hostname,
+    tmpfs: opts.tmpfs.map((d) => resolve(d)),
     verbose: opts.verbose,
   });
   if (opts.timing) {

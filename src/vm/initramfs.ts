@@ -76,6 +76,10 @@ $BB mkdir -p ${CTL_DIR}
 $BB mount -t 9p -o ${P9},cache=none ${TAGS.ctl} ${CTL_DIR} || fail "mount the control share (9p tag ${TAGS.ctl})"
 . ${CTL_DIR}/vm.env || fail "read ${CTL_DIR}/vm.env"
 $BB mount -t 9p -o ${P9},cache=mmap ${TAGS.share} "$VM_SHARE" || fail "mount the shared folder at $VM_SHARE"
+# --tmpfs: fresh tmpfs over paths (e.g. in the share, where 9p cannot hold unix sockets).
+while read -r d; do
+  $BB mkdir -p "$d" && $BB mount -t tmpfs -o mode=0755 tmpfs "$d" || fail "mount a tmpfs at $d"
+done <${CTL_DIR}/tmpfs.list
 $BB mkdir -p "/lib/modules/$VM_KERNEL_RELEASE"
 $BB mount --bind "$VM_MODULES_DIR" "/lib/modules/$VM_KERNEL_RELEASE" || fail "bind the kernel's modules"
 $BB hostname "\${VM_HOSTNAME:-vm-run}"

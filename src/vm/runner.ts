@@ -44,6 +44,8 @@ export interface VmRunOptions {
   kernelPackage?: string;
   taps?: readonly TapNic[];
   hostname?: string;
+  /** Absolute paths inside the VM to cover with a fresh tmpfs (not shared back). */
+  tmpfs?: readonly string[];
   verbose?: boolean;
   /** Where the command's output goes (default: process.stdout). */
   output?: (text: string) => void;
@@ -140,6 +142,11 @@ export async function runVm(opts: VmRunOptions): Promise<VmRunResult> {
         hostname: opts.hostname ?? "vm-run",
       }),
     );
+    for (const d of opts.tmpfs ?? []) {
+      if (!isAbsolute(d) || d.includes("\n"))
+        throw new Error(`--tmpfs needs an absolute path on one line: ${d}`);
+    }
+    await writeFile(join(ctl, "tmpfs.list"), (opts.tmpfs ?? []).map((d) => d + "\n").join(""));
     await writeFile(
       join(ctl, "run.sh"),
       runScript({ argv: opts.argv, env: commandEnv(process.env, opts.env ?? []), cwd }),

@@ -15,6 +15,10 @@ $BB mkdir -p /run/vm-run/ctl
 $BB mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none vmctl /run/vm-run/ctl || fail "mount the control share (9p tag vmctl)"
 . /run/vm-run/ctl/vm.env || fail "read /run/vm-run/ctl/vm.env"
 $BB mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=mmap share "$VM_SHARE" || fail "mount the shared folder at $VM_SHARE"
+# --tmpfs: fresh tmpfs over paths (e.g. in the share, where 9p cannot hold unix sockets).
+while read -r d; do
+  $BB mkdir -p "$d" && $BB mount -t tmpfs -o mode=0755 tmpfs "$d" || fail "mount a tmpfs at $d"
+done </run/vm-run/ctl/tmpfs.list
 $BB mkdir -p "/lib/modules/$VM_KERNEL_RELEASE"
 $BB mount --bind "$VM_MODULES_DIR" "/lib/modules/$VM_KERNEL_RELEASE" || fail "bind the kernel's modules"
 $BB hostname "${VM_HOSTNAME:-vm-run}"

@@ -37,7 +37,7 @@ describe("scripts/vm-run", { skip, timeout: 600_000 }, () => {
     assert.match(r.stdout, /^6\.1\.\d+-\d+-amd64\n$/);
   });
 
-  it("passes the exit code out, writes into the shared folder, creates an ipip device", async () => {
+  it("passes the exit code out, writes into the shared folder, creates an ipip device, mounts --tmpfs", async () => {
     const name = `.tools/vm/itest-${randomBytes(4).toString("hex")}`;
     const file = join(PROJECT_ROOT, name);
     try {
@@ -45,17 +45,22 @@ describe("scripts/vm-run", { skip, timeout: 600_000 }, () => {
         `printf 'written inside %s\\n' "$(uname -r)" > '${name}'`,
         "ip link add t0 type ipip local 192.168.19.165 remote 192.168.19.166",
         "ip -d link show t0",
+        // 9p cannot hold unix sockets (ENXIO); a --tmpfs path inside the share can.
+        `python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind("${name}.d/sock"); print("unix socket ok")'`,
         "echo cwd=$PWD vm=$VM_RUN foo=$FOO",
         "exit 7",
       ].join(" && ");
-      const r = await vmRun(["--env", "FOO=bar baz", "--", "sh", "-c", script]);
+      const r = await vmRun(["--env", "FOO=bar baz", "--tmpfs", `${file}.d`, "--", "sh", "-c", script]);
       assert.equal(r.code, 7, r.stderr);
       assert.match(r.stdout, /t0@NONE: .*\n\s+link\/ipip 192\.168\.19\.165 peer 192\.168\.19\.166/);
+      assert.match(r.stdout, /unix socket ok\n/);
+      assert.ok(!existsSync(`${file}.d/sock`), "a --tmpfs path is not shared back");
       assert.match(r.stdout, new RegExp(`cwd=${PROJECT_ROOT} vm=1 foo=bar baz\\n`));
       assert.ok(existsSync(file), "the file written inside the VM is on the host");
       assert.match(readFileSync(file, "utf8"), /^written inside 6\.1\.\d+-\d+-amd64\n$/);
     } finally {
       rmSync(file, { force: true });
+      rmSync(`${file}.d`, { recursive: true, force: true });
     }
   });
 

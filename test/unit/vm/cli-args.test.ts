@@ -33,6 +33,8 @@ describe("vm-run command line", () => {
       "vmtap0,52:54:00:AA:00:01",
       "--hostname",
       "master",
+      "--tmpfs",
+      ".lab/run",
       "--timing",
       "-v",
       "--",
@@ -51,6 +53,7 @@ describe("vm-run command line", () => {
     assert.deepEqual(o.modules, ["dummy"]);
     assert.deepEqual(o.taps, [{ ifname: "vmtap0", mac: "52:54:00:aa:00:01" }]);
     assert.equal(o.hostname, "master");
+    assert.deepEqual(o.tmpfs, [".lab/run"]);
     assert.ok(o.timing && o.verbose);
     assert.equal(parseCli(["--kvm", "--", "true"]).accel, "kvm");
   });
