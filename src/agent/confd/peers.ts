@@ -89,8 +89,26 @@ export function planPeers(
   for (const p of peers) {
     const s = p.spec;
     const global = !s.node && !s.nodeSelector;
-    const applies =
-      global || s.node === me.name || (s.nodeSelector && parseSelector(s.nodeSelector)(localLabels));
+    const nodeMatch = (name: string, labels: Record<string, string>) =>
+      s.node === name ||
+      (s.nodeSelector !== undefined && s.nodeSelector !== "" && parseSelector(s.nodeSelector)(labels));
+    // Node-to-node peerings are symmetric (as in Calico's confd): a node the peerSelector matches also
+    // peers with every node the peering applies to, so the reflector side of `!has(rr) → has(rr)` exists.
+    if (s.peerSelector && !global && parseSelector(s.peerSelector)(localLabels)) {
+      for (const n of nodes) {
+        const addr = nodeIPv4(n);
+        if (!addr || n.metadata.name === me.name || !nodeMatch(n.metadata.name, n.metadata.labels ?? {}))
+          continue;
+        add(
+          "Node",
+          "node specific",
+          addr.ip,
+          n.spec.bgp?.asNumber ?? globalAsNumber(config),
+          n.spec.bgp?.routeReflectorClusterID,
+        );
+      }
+    }
+    const applies = global || nodeMatch(me.name, localLabels);
     if (!applies) continue;
     const [prefix, type]: [string, PeerType] = global ? ["Global", "global"] : ["Node", "node specific"];
     if (s.peerIP) add(prefix, type, s.peerIP.split(":")[0]!, s.asNumber ?? globalAsNumber(config));

@@ -63,6 +63,28 @@ describe("BGP peers", () => {
     );
   });
 
+  it("peerings are symmetric: with only `!has(rr) → has(rr)` the reflectors still peer with their clients", () => {
+    // Calico's documented route-reflector setup has no reflector-to-client BGPPeer: confd configures the
+    // reverse direction on the nodes the peerSelector matches.
+    const oneWay = rrPeers.slice(0, 2);
+    assert.deepEqual(
+      planPeers(five[0]!, five, oneWay, meshOff).map((p) => [p.ip, p.type, p.rrClient]),
+      [
+        ["10.0.0.2", "node specific", false],
+        ["10.0.0.3", "node specific", true],
+        ["10.0.0.4", "node specific", true],
+        ["10.0.0.5", "node specific", true],
+      ],
+    );
+    assert.deepEqual(
+      planPeers(five[3]!, five, oneWay, meshOff).map((p) => p.ip),
+      ["10.0.0.1", "10.0.0.2"],
+    );
+    // A peering named for one node is symmetric too.
+    const pinned = [peer("n3-to-n4", { node: "n-3", peerSelector: "!has(route-reflector) && !has(x)" })];
+    assert.ok(planPeers(five[3]!, five, pinned, meshOff).some((p) => p.ip === "10.0.0.3"));
+  });
+
   it("a global peer (no node selector) applies to every node; an outside AS is never an rr client", () => {
     const ext = peer("outside", { peerIP: "10.0.9.9", asNumber: 65001 });
     const peers = planPeers(five[0]!, five, [...rrPeers, ext], meshOff);
