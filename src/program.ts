@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, parseLabConfig } from "./config/lab-config.ts";
 import { formatProblems, type ConfigProblem } from "./config/problems.ts";
 import { Lab } from "./lab/components.ts";
-import { LabFile } from "./lab/resources.ts";
+import { LabFile, RunFolder } from "./lab/resources.ts";
 import { planLab } from "./lab/topology.ts";
 import { preflight } from "./agent/felix/preflight.ts";
 import { loadTemplate, renderManifest, variantFromStackConfig } from "./manifest/index.ts";
@@ -66,13 +66,16 @@ export async function main() {
 
   const plan = planLab(config);
   const runDir = stackRunDir(stack);
-  const manifestFile = new LabFile("calico-yaml", {
-    path: join(runDir, "calico.yaml"),
-    content: manifest.text,
-  });
+  const runFolder = new RunFolder("run-folder", { path: runDir });
+  const manifestFile = new LabFile(
+    "calico-yaml",
+    { path: join(runDir, "calico.yaml"), content: manifest.text },
+    { dependsOn: [runFolder] },
+  );
   const lab = new Lab(stack, plan, {
     manifestPath: manifestFile.path,
     manifestReady: manifestFile,
+    runFolder,
     asNumber: variant.variant.asNumber,
     runDir,
     verify: true,

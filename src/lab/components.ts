@@ -74,8 +74,9 @@ export interface LabOptions {
   manifestReady: pulumi.Resource;
   /** The cluster's AS number (BGPConfiguration). */
   asNumber: number;
-  /** Run folder of the stack: .lab/<stack>. */
+  /** Run folder of the stack: .lab/<stack>, and the resource that removes it last. */
   runDir: string;
+  runFolder: pulumi.Resource;
   /** Run the verification (false: build only). */
   verify: boolean;
 }
@@ -99,7 +100,7 @@ export class Lab extends pulumi.ComponentResource {
     const etcd = new Etcd(
       "etcd",
       { netns: plan.etcd.netns, address: plan.etcd.address, runDir: o.runDir },
-      { parent: this, dependsOn: [master.port] },
+      { parent: this, dependsOn: [master.port, o.runFolder] },
     );
     const calicoResources = new CalicoResources(
       "bgp-config",
@@ -128,7 +129,7 @@ export class Lab extends pulumi.ComponentResource {
         new OutsideRouter(
           "outside-router",
           { netns: plan.outside.netns, runDir: o.runDir, birdConf: outsideBirdConf(plan, o.asNumber) },
-          { parent: this, dependsOn: [outside.port, ...this.agents] },
+          { parent: this, dependsOn: [outside.port, o.runFolder, ...this.agents] },
         ),
       );
     }
@@ -148,7 +149,7 @@ export class Lab extends pulumi.ComponentResource {
           server: p.server,
           serverPort: ECHO_PORT,
         },
-        { parent: this, dependsOn: [this.agents[hostIndex]!] },
+        { parent: this, dependsOn: [this.agents[hostIndex]!, o.runFolder] },
       );
     });
     if (o.verify) {
@@ -169,7 +170,7 @@ export class Lab extends pulumi.ComponentResource {
           runDir: o.runDir,
           deadlineMs: 10_000,
         },
-        { parent: this, dependsOn: [...this.pods, outside.port, ...routers] },
+        { parent: this, dependsOn: [...this.pods, outside.port, o.runFolder, ...routers] },
       );
     }
     this.registerOutputs({});

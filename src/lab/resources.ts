@@ -160,6 +160,14 @@ export class Verification extends pulumi.dynamic.Resource {
   }
 }
 
+/** The stack's run folder; removed, with everything in it, when the stack is destroyed. */
+export class RunFolder extends pulumi.dynamic.Resource {
+  declare readonly path: pulumi.Output<string>;
+  constructor(resourceName: string, args: In<{ path: string }>, opts?: pulumi.CustomResourceOptions) {
+    super(providerFor("runFolder"), resourceName, args, opts, "calico-lab", "RunFolder");
+  }
+}
+
 /** A file the lab writes for its user, removed on destroy. */
 export class LabFile extends pulumi.dynamic.Resource {
   declare readonly path: pulumi.Output<string>;

@@ -5,6 +5,7 @@ import { calicoResourcesHandler } from "./calico-resources-handler.ts";
 import { etcdHandler } from "./etcd-handler.ts";
 import { outsideRouterHandler } from "./outside-router-handler.ts";
 import { podHandler } from "./pod-handler.ts";
+import { runFolderHandler } from "./run-folder-handler.ts";
 import { fileHandler } from "./file-handler.ts";
 import type { Handler } from "./handler.ts";
 import { netnsHandler } from "./netns-handler.ts";
@@ -20,6 +21,7 @@ export const handlers: Record<string, Handler<any, any>> = {
   calicoResources: calicoResourcesHandler,
   outsideRouter: outsideRouterHandler,
   pod: podHandler,
+  runFolder: runFolderHandler,
   file: fileHandler,
   underlayPort: underlayPortHandler,
   verification: verificationHandler,
