@@ -20,3 +20,20 @@ export { invokeCni, cniNetworkConfig, CALICO_CNI_BIN, CniInvocationError } from 
 export type { PodRef, CniConfigOptions } from "./cni/invoke.ts";
 export { vethName, podHandleId } from "./cni/naming.ts";
 export { inspect, parseInspectArgs } from "./inspect.ts";
+// Routing (issue 5): the daemon, its launcher, datastore snapshot/watch/apply, confd, felix.
+export { startAgent, stopAgent, agentRunning, nodeStatus, DAEMON_MAIN } from "./daemon/launch.ts";
+export type { StartAgentOptions } from "./daemon/launch.ts";
+export { readStatus, runFiles } from "./daemon/status.ts";
+export type { AgentStatus, AgentPhase } from "./daemon/status.ts";
+export { parseDaemonArgs, daemonArgv } from "./daemon/args.ts";
+export { readSnapshot, snapshotFromKvs } from "./datastore/snapshot.ts";
+export type { DatastoreSnapshot } from "./datastore/snapshot.ts";
+export { watchPrefix } from "./datastore/watch.ts";
+export { applyResources, deleteResources, parseResources } from "./datastore/apply.ts";
+export type { AnyResource } from "./datastore/apply.ts";
+export { reconcileTunnel, vxlanTunnelHandleId } from "./startup/node.ts";
+export { birdConfFor } from "./confd/confd.ts";
+export { planDataplane, expectedRemoteRoutes, expectedBlackholes } from "./felix/plan.ts";
+export { preflight, featuresFor } from "./felix/preflight.ts";
+export { probeFeatures, modeName } from "./felix/probe.ts";
+export { formatNodeStatus, parseBirdProtocols } from "./status/node-status.ts";
