@@ -1,7 +1,10 @@
 // The lab as Pulumi components: an underlay switch, hosts wired to it, etcd on the master, the agent
 // (calico-node) on every host, pods wired by the CNI plugin, an outside host, and the verification
 // that proves it all with packets.
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan, LabPlan, OutsidePlan } from "./topology.ts";
 import { ECHO_PORT } from "./topology.ts";
@@ -65,6 +68,15 @@ export class UnderlayHost extends pulumi.ComponentResource {
     );
     this.registerOutputs({});
   }
+}
+
+/** A digest of the verification code: when the checks change, the next `up` runs them again. */
+export function verificationCodeHash(): string {
+  const dir = fileURLToPath(new URL("../verify/", import.meta.url));
+  const h = createHash("sha256");
+  for (const f of readdirSync(dir).sort())
+    if (f.endsWith(".ts")) h.update(f).update(readFileSync(join(dir, f)));
+  return h.digest("hex").slice(0, 16);
 }
 
 export interface LabOptions {
@@ -169,6 +181,7 @@ export class Lab extends pulumi.ComponentResource {
           ),
           runDir: o.runDir,
           deadlineMs: 10_000,
+          checksVersion: verificationCodeHash(),
         },
         { parent: this, dependsOn: [...this.pods, outside.port, o.runFolder, ...routers] },
       );

@@ -130,6 +130,7 @@ export interface VerificationArgs {
   pods: RunningPod[];
   runDir: string;
   deadlineMs: number;
+  checksVersion: string;
 }
 
 /** Runs the lab's checks on create and whenever the lab changes; fails the update when one fails. */

@@ -23,12 +23,23 @@ function esc(s: string): string {
   return s.replace(/\./g, "\\.");
 }
 
+/** tcpdump prints an encapsulated frame's inner headers on continuation lines (no timestamp): join them. */
+export function joinFrames(lines: readonly string[]): string[] {
+  const frames: string[] = [];
+  for (const line of lines) {
+    if (/^\d{2}:\d{2}:\d{2}\.\d+ /.test(line) || frames.length === 0) frames.push(line);
+    else frames[frames.length - 1] += ` ${line.trim()}`;
+  }
+  return frames;
+}
+
 /** Finds the first frame that carries an ICMP echo request from `src` to `dst` (pod addresses). */
 export function classifyCapture(
-  lines: readonly string[],
+  raw: readonly string[],
   src: string,
   dst: string,
 ): CapturedPacket | undefined {
+  const lines = joinFrames(raw);
   const inner = `${esc(src)} > ${esc(dst)}: ICMP echo request`;
   const head = new RegExp(`^\\S+ (${MAC}) > (${MAC}), `);
   const ipip = new RegExp(`: (${IP}) > (${IP}): ${inner}`);

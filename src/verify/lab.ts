@@ -20,7 +20,7 @@ import { readSnapshot } from "./snapshot.ts";
 import { verifyUnderlay, type CheckOutcome } from "./underlay.ts";
 
 export type Category =
-  "underlay" | "pod-pod" | "node-pod" | "tcp" | "nat" | "routes" | "devices" | "capture" | "bgp";
+  "underlay" | "pod-pod" | "node-pod" | "tcp" | "nat" | "outside" | "routes" | "devices" | "capture" | "bgp";
 
 export interface Check extends CheckOutcome {
   category: Category;
@@ -253,6 +253,41 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
         `${result.ok ? "reply" : "no reply"}; outside saw ${fromNode ? nodeIP : fromPod ? natPod.ip : "nothing"}`,
       ),
     );
+  }
+
+  // 6b. Seed 004: the outside router learns the pod blocks over eBGP and reaches pods through the cluster.
+  if (plan.outside.asNumber !== undefined) {
+    const peers = plan.hosts.filter((h) => plan.routeReflectors.length === 0 || h.rrClusterId);
+    const outsideRoutes = await retry(
+      deadline,
+      async () =>
+        normalizeRoutes(
+          (await tryRun(["ip", "-n", plan.outside.netns, "route", "show", "proto", "bird"])).stdout,
+        ),
+      (lines) => lines.length > 0,
+    );
+    checks.push(
+      check(
+        "outside",
+        `outside router (AS ${plan.outside.asNumber}) learns pod blocks`,
+        outsideRoutes.length > 0,
+        `pod blocks learned over eBGP from ${peers.map((h) => h.name).join(", ")} (proto bird)`,
+        outsideRoutes.join("; ") || "no BGP routes",
+      ),
+    );
+    const outsideResults = await inParallel(pods, 8, (p) => ping(plan.outside.netns, p.ip, deadline));
+    pods.forEach((p, i) => {
+      const r = outsideResults[i]!;
+      checks.push(
+        check(
+          "outside",
+          `outside -> ${p.name} (${p.host}) ${p.ip}`,
+          r.ok,
+          "an ICMP echo reply through the cluster",
+          r.ok ? `reply in ${r.rttMs ?? "?"} ms` : `no reply after ${r.attempts} attempts: ${r.seen ?? ""}`,
+        ),
+      );
+    });
   }
 
   // 7. Capture on the underlay during a cross-node pod ping: the mode's encapsulation, proven.

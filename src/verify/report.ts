@@ -14,6 +14,7 @@ const CATEGORY_TITLES: Record<Category, string> = {
   "node-pod": "Node to pod",
   tcp: "TCP (HTTP to the echo server)",
   nat: "natOutgoing",
+  outside: "Outside router (BGP peer)",
   routes: "Routes (from the datastore)",
   devices: "Devices",
   capture: "Capture on the underlay",

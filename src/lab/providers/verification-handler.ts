@@ -10,6 +10,7 @@ export interface VerificationInputs {
   pods: RunningPod[];
   runDir: string;
   deadlineMs: number;
+  checksVersion: string;
 }
 
 export interface VerificationOutputs extends VerificationInputs {
