@@ -4,6 +4,13 @@
 // change through its etcd watch and reconfigures BIRD.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createNetns } from "../../../src/effects/netns.ts";
+import { addAddress, createVethPair } from "../../../src/effects/links.ts";
+import { run } from "../../../src/effects/exec.ts";
+import { BIRD_BIN, BIRDC_BIN } from "../../../src/agent/bird/birdc.ts";
 import { nodeStatus } from "../../../src/agent/daemon/launch.ts";
 import { runFiles } from "../../../src/agent/daemon/status.ts";
 import { showProtocols } from "../../../src/agent/bird/birdc.ts";
@@ -11,7 +18,7 @@ import { parseBirdProtocols, type PeerStatus } from "../../../src/agent/status/n
 import { expectedBlackholes, expectedRemoteRoutes } from "../../../src/agent/felix/plan.ts";
 import { assertGolden } from "../../support/golden.ts";
 import { isRoot } from "../../support/netns-scope.ts";
-import { RoutingLab, waitFor, type LabHost } from "./harness.ts";
+import { RoutingLab, ping, waitFor, type LabHost } from "./harness.ts";
 
 const RR_CLUSTER = "244.0.0.1";
 const lab = new RoutingLab({
@@ -131,6 +138,90 @@ describe("routing: route reflectors, 5 hosts", { skip: !isRoot() && "needs root"
   test("routes through the reflectors: every host has every remote block via its owner, all pods reach each other", async () => {
     for (const h of lab.hosts) await waitFor(`${h.name}: routes`, () => routesComplete(h), 10_000);
     assert.deepEqual(await lab.pingMatrix(), []);
+  });
+
+  test("an outside router peering with the reflectors (seed 004) learns every block and reaches pods", async (t) => {
+    const outside = `${lab.prefix}-out`;
+    await createNetns(outside);
+    await createVethPair({
+      netns: outside,
+      ifname: "eth0",
+      peerNetns: lab.switchNetns,
+      peerIfname: "portout",
+      mtu: 1500,
+      peerBridge: "br0",
+    });
+    await addAddress(outside, "eth0", "10.99.0.200/24");
+    const conf = join(lab.dir, "outside-bird.conf");
+    const sock = join(lab.dir, "outside-bird.ctl");
+    const session = (name: string, ip: string) =>
+      `protocol bgp ${name} { local 10.99.0.200 as 64512; neighbor ${ip} as 64512; direct;\n` +
+      "  ipv4 { import all; export none; gateway direct; }; connect delay time 1; connect retry time 1; }";
+    await writeFile(
+      conf,
+      [
+        "router id 10.99.0.200;",
+        "protocol device { scan time 2; }",
+        'protocol direct { ipv4; interface "eth0"; }',
+        "protocol kernel { metric 0; ipv4 { import none; export where source = RTS_BGP; }; }",
+        session("rr1", "10.99.0.11"),
+        session("rr2", "10.99.0.12"),
+        "",
+      ].join("\n"),
+    );
+    const bird = spawn("ip", ["netns", "exec", outside, BIRD_BIN, "-f", "-c", conf, "-s", sock], {
+      stdio: "ignore",
+    });
+    t.after(() => {
+      bird.kill("SIGKILL");
+    });
+    // The reflectors peer with it through a BGPPeer for the nodes labelled route-reflector.
+    await lab.calicoctl(
+      ["apply", "-f", "-"],
+      "kind: BGPPeer\napiVersion: projectcalico.org/v3\nmetadata: { name: outside-router }\n" +
+        "spec: { nodeSelector: has(route-reflector), peerIP: 10.99.0.200, asNumber: 64512 }\n",
+    );
+    const snap = await lab.snapshot();
+    const want = snap.blocks
+      .map((b) => {
+        const owner = lab.host(b.affinity!.slice(5));
+        return `${b.cidr} via ${owner.address} dev eth0 proto bird`;
+      })
+      .sort();
+    let have: string[] = [];
+    const ok = await waitFor(
+      "the outside router's routes",
+      async () => {
+        const out = await run(["ip", "-n", outside, "route", "show", "proto", "bird"]);
+        have = out
+          .split("\n")
+          .map((l) => l.trim().replace(/\s+/g, " "))
+          .filter(Boolean)
+          .map((l) => `${l} proto bird`)
+          .sort();
+        return JSON.stringify(have) === JSON.stringify(want);
+      },
+      10_000,
+    ).then(
+      () => true,
+      () => false,
+    );
+    if (!ok) {
+      const proto = await run([BIRDC_BIN, "-s", sock, "show", "protocols", "all"]).catch(
+        (e: Error) => e.message,
+      );
+      assert.fail(`outside routes ${JSON.stringify(have)}, want ${JSON.stringify(want)}\n${proto}`);
+    }
+    const rrConf = await readFile(runFiles(lab.hosts[0]!.runDir).birdConf, "utf8");
+    assert.match(
+      rrConf,
+      /protocol bgp Node_10_99_0_200 \{[^}]*rr client;/,
+      "the outside router is a reflector client",
+    );
+    const clientConf = await readFile(runFiles(lab.hosts[3]!.runDir).birdConf, "utf8");
+    assert.doesNotMatch(clientConf, /10_99_0_200/, "clients do not peer with it");
+    for (const pod of lab.pods)
+      assert.ok(await ping(outside, pod.ip, 1, 2), `outside → ${pod.pod} (${pod.ip})`);
   });
 
   test("node status on a client matches Calico's layout", async () => {
