@@ -55,7 +55,8 @@ async function startServer(p: PodInputs): Promise<void> {
   await startDaemon({
     name: serverName(p),
     netns: p.netns,
-    argv: [process.execPath, "--import", "tsx", ECHO_SERVER, String(p.serverPort), p.name],
+    // The run folder as a last argument marks the process as this lab's (CI's residue check finds it).
+    argv: [process.execPath, "--import", "tsx", ECHO_SERVER, String(p.serverPort), p.name, `${p.runDir}/`],
     runDir: p.runDir,
     ready: async () =>
       (await tryRun(inNetns(p.netns, ["ss", "-Hltn", `sport = :${p.serverPort}`]))).stdout.includes(
