@@ -3,7 +3,9 @@
 // Each round stops the agents (BIRD withdraws its kernel routes on SIGTERM), checks the routes are gone,
 // then starts the 3 agents together and polls `ip route` every 20 ms until all routes are exactly there.
 // Usage (root): node --import tsx bench/bgp-convergence.ts [rounds=5]
+import { readFile } from "node:fs/promises";
 import { startAgent, stopAgent } from "../src/agent/daemon/launch.ts";
+import { runFiles } from "../src/agent/daemon/status.ts";
 import { expectedBlackholes, expectedRemoteRoutes } from "../src/agent/felix/plan.ts";
 import { RoutingLab, waitFor, type LabHost } from "../test/integration/routing/harness.ts";
 
@@ -44,7 +46,13 @@ try {
       "routes withdrawn",
       async () => (await Promise.all(lab.hosts.map((h) => lab.podRoutes(h)))).every((l) => l.length === 0),
       10_000,
-    );
+    ).catch(async (e: Error) => {
+      for (const h of lab.hosts) {
+        const log = await readFile(runFiles(h.runDir).agentLog, "utf8").catch(() => "");
+        console.error(h.name, await lab.podRoutes(h), log.split("\n").slice(-6).join("\n"));
+      }
+      throw e;
+    });
     const t0 = performance.now();
     let lastReady = 0;
     const starting = Promise.all(

@@ -61,8 +61,8 @@ export class BirdSupervisor {
   constructor(
     readonly paths: BirdPaths,
     private readonly log: (m: string) => void,
-    /** Called after BIRD (re)started, e.g. to refresh status.json. */
-    private readonly onChange: () => void = () => {},
+    /** Called when BIRD started, stopped or died (status.json); `spawned`: a new BIRD read bird.conf. */
+    private readonly onChange: (spawned: boolean) => void = () => {},
   ) {}
 
   get pid(): number | null {
@@ -73,19 +73,20 @@ export class BirdSupervisor {
     return this.pid !== null;
   }
 
-  /** Starts BIRD, or adopts the one a previous agent left running. */
-  async start(): Promise<void> {
-    if (this.running) return;
+  /** Starts BIRD, or adopts the one a previous agent left running. Returns "adopted" or "started". */
+  async start(): Promise<"adopted" | "started"> {
+    if (this.running) return "started";
     this.stopping = false;
     const old = await runningBird(this.paths);
     if (old !== null) {
       this.adopted = old;
       this.log(`BIRD already running (pid ${old}, left by a previous agent): adopted`);
       this.poll = setInterval(() => void this.checkAdopted(), 250);
-      this.onChange();
-      return;
+      this.onChange(false);
+      return "adopted";
     }
     this.spawnChild();
+    return "started";
   }
 
   private async checkAdopted(): Promise<void> {
@@ -100,8 +101,12 @@ export class BirdSupervisor {
 
   private spawnChild(): void {
     const fd = openSync(this.paths.logFile, "a");
+    // Its own session: a signal to the agent's process group (stopAgent's SIGTERM) does not reach BIRD
+    // directly, so BIRD stops only when the agent says so — never mistaken for a crash and restarted
+    // in the middle of a shutdown. stopAgent stops it through bird.pid if the agent could not.
     const child = spawn(BIRD_BIN, ["-f", "-c", this.paths.config, "-s", this.paths.socket], {
       stdio: ["ignore", fd, fd],
+      detached: true,
     });
     closeSync(fd);
     this.child = child;
@@ -117,7 +122,7 @@ export class BirdSupervisor {
       void writeFile(this.paths.pidFile, `${child.pid}\n`);
       this.log(`BIRD started (pid ${child.pid}): ${this.paths.config}`);
     }
-    this.onChange();
+    this.onChange(true);
   }
 
   private scheduleRestart(): void {
@@ -131,13 +136,22 @@ export class BirdSupervisor {
       this.restartTimer = null;
       if (!this.stopping && !this.running) this.spawnChild();
     }, delay);
-    this.onChange();
+    this.onChange(false);
   }
 
-  /** `birdc configure`; false (with BIRD's message) when BIRD is not up or refused the config. */
+  /**
+   * `birdc configure`; false (with BIRD's message) when BIRD is not up or refused the config. A BIRD
+   * started moments ago may not have its control socket yet: connection failures are retried for 3 s.
+   */
   async reconfigure(): Promise<BirdcResult> {
-    if (!this.running) return { ok: false, text: "BIRD is not running" };
-    return birdConfigure(this.paths.socket);
+    const until = Date.now() + 3000;
+    for (;;) {
+      if (!this.running) return { ok: false, text: "BIRD is not running" };
+      const r = await birdConfigure(this.paths.socket);
+      if (r.ok || !/Unable to connect|No such file|Connection refused/i.test(r.text) || Date.now() > until)
+        return r;
+      await new Promise((res) => setTimeout(res, 50));
+    }
   }
 
   /** Stops BIRD (ours or adopted): SIGTERM, then SIGKILL. */
@@ -161,7 +175,7 @@ export class BirdSupervisor {
     } catch {
       /* gone */
     }
-    const until = Date.now() + 3000;
+    const until = Date.now() + 5000;
     while (Date.now() < until && (await processState(pid)) === "alive")
       await new Promise((r) => setTimeout(r, 50));
     if ((await processState(pid)) === "alive") {

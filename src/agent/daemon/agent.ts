@@ -40,6 +40,9 @@ export class Agent {
   private bird: BirdSupervisor;
   private status: Omit<AgentStatus, "updatedAt">;
   private tunnelKey = "";
+  /** The bird.conf text last written, and the text the running BIRD has loaded (null: unknown). */
+  private birdWritten: string | null = null;
+  private birdLoaded: string | null = null;
   readonly files: ReturnType<typeof runFiles>;
   passes = 0;
 
@@ -58,7 +61,11 @@ export class Agent {
         logFile: this.files.birdLog,
       },
       log,
-      () => void this.publish({}),
+      (spawned) => {
+        // A BIRD that just started read bird.conf as it is on disk now: the last text written.
+        if (spawned) this.birdLoaded = this.birdWritten;
+        void this.publish({});
+      },
     );
   }
 
@@ -194,12 +201,18 @@ export class Agent {
     await applyDataplane(snap, plan, this.ctx);
     if (plan.bird) {
       const conf = birdConfFor(snap, node);
-      const changed = await writeIfChanged(this.files.birdConf, conf.text);
-      if (!this.bird.running) await this.bird.start();
-      else if (changed) {
+      await writeIfChanged(this.files.birdConf, conf.text);
+      this.birdWritten = conf.text;
+      if (!this.bird.running) {
+        // Adopted: its configuration may predate this agent, so reconfigure below on the next pass.
+        if ((await this.bird.start()) === "adopted") this.birdLoaded = null;
+      }
+      if (this.bird.running && this.birdLoaded !== conf.text) {
+        // Compared with what BIRD loaded, not with the file: a failed configure is retried next pass.
         const r = await this.bird.reconfigure();
         if (!r.ok) throw new Error(`birdc configure: ${r.text}`);
-        this.log(`bird.conf changed (${conf.peers.length} peers): reconfigured`);
+        this.birdLoaded = conf.text;
+        this.log(`bird.conf (${conf.peers.length} peers): BIRD reconfigured`);
       }
     } else if (this.bird.running) {
       this.log("no pool needs BGP (VXLAN only): stopping BIRD");

@@ -138,8 +138,12 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
   }
 }
 
-/** SIGTERM the daemon's process group, wait, SIGKILL what is left (BIRD included). Idempotent. */
-export async function stopAgent(runDir: string, graceMs = 5000): Promise<void> {
+/**
+ * SIGTERM the daemon's process group (the daemon stops its BIRD, which withdraws its routes), wait,
+ * SIGKILL what is left; then the BIRD named by bird.pid if it still runs (BIRD has its own session, and
+ * an adopted one belongs to no agent). Idempotent.
+ */
+export async function stopAgent(runDir: string, graceMs = 8000): Promise<void> {
   runDir = resolve(runDir);
   const files = runFiles(runDir);
   const ours = await daemonPid(runDir);
@@ -148,12 +152,10 @@ export async function stopAgent(runDir: string, graceMs = 5000): Promise<void> {
     if (!(await waitGone(ours, graceMs))) killGroup(ours, "SIGKILL");
     await waitGone(ours, 2000);
   }
-  // A BIRD whose agent was killed (-9) outlives it, in that agent's group; a later agent adopts it
-  // without owning the group. bird.pid names it either way.
   const bird = await runningBird({ pidFile: files.birdPid, socket: files.birdSocket });
   if (bird !== null) {
     killGroup(bird, "SIGTERM");
-    if (!(await waitGone(bird, 2000))) killGroup(bird, "SIGKILL");
+    if (!(await waitGone(bird, 5000))) killGroup(bird, "SIGKILL");
   }
   await rm(files.agentPid, { force: true });
 }
