@@ -13,6 +13,8 @@ export interface BirdPaths {
   pidFile: string;
   /** BIRD's own stdout/stderr (appended). */
   logFile: string;
+  /** The bird binary (tests use a stand-in). */
+  binary?: string;
 }
 
 /** State of a pid: alive, a zombie (dead, not reaped) or gone. */
@@ -54,6 +56,8 @@ export class BirdSupervisor {
   private poll: NodeJS.Timeout | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** stop() was called: nothing starts BIRD again. */
+  private closed = false;
   private backoffMs = 200;
   private startedAt = 0;
   restarts = 0;
@@ -75,6 +79,7 @@ export class BirdSupervisor {
 
   /** Starts BIRD, or adopts the one a previous agent left running. Returns "adopted" or "started". */
   async start(): Promise<"adopted" | "started"> {
+    if (this.closed) throw new Error("BIRD supervisor closed");
     if (this.running) return "started";
     this.stopping = false;
     const old = await runningBird(this.paths);
@@ -104,10 +109,14 @@ export class BirdSupervisor {
     // Its own session: a signal to the agent's process group (stopAgent's SIGTERM) does not reach BIRD
     // directly, so BIRD stops only when the agent says so — never mistaken for a crash and restarted
     // in the middle of a shutdown. stopAgent stops it through bird.pid if the agent could not.
-    const child = spawn(BIRD_BIN, ["-f", "-c", this.paths.config, "-s", this.paths.socket], {
-      stdio: ["ignore", fd, fd],
-      detached: true,
-    });
+    const child = spawn(
+      this.paths.binary ?? BIRD_BIN,
+      ["-f", "-c", this.paths.config, "-s", this.paths.socket],
+      {
+        stdio: ["ignore", fd, fd],
+        detached: true,
+      },
+    );
     closeSync(fd);
     this.child = child;
     this.startedAt = Date.now();
@@ -134,7 +143,7 @@ export class BirdSupervisor {
     this.restarts++;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
-      if (!this.stopping && !this.running) this.spawnChild();
+      if (!this.stopping && !this.closed && !this.running) this.spawnChild();
     }, delay);
     this.onChange(false);
   }
@@ -155,6 +164,12 @@ export class BirdSupervisor {
   }
 
   /** Stops BIRD (ours or adopted): SIGTERM, then SIGKILL. */
+  /** Stops BIRD for good (the agent is exiting): nothing starts it again. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stop();
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);

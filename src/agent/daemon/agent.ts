@@ -32,6 +32,7 @@ export class Agent {
   private watch: PrefixWatch | null = null;
   private resync: NodeJS.Timeout | null = null;
   private running = false;
+  private inFlight: Promise<void> = Promise.resolve();
   private again = false;
   private stopped = false;
   private settings!: AgentSettings;
@@ -152,7 +153,7 @@ export class Agent {
       return;
     }
     this.running = true;
-    void (async () => {
+    this.inFlight = (async () => {
       try {
         do {
           this.again = false;
@@ -161,6 +162,7 @@ export class Agent {
             if (this.status.lastError) await this.publish({ lastError: undefined });
           } catch (e) {
             const msg = (e as Error).message;
+            if (this.stopped) break;
             if (msg !== this.status.lastError) this.log(`reconcile failed (retrying): ${msg}`);
             await this.publish({ lastError: msg });
             setTimeout(() => this.kick(), 1000);
@@ -203,6 +205,7 @@ export class Agent {
       const conf = birdConfFor(snap, node);
       await writeIfChanged(this.files.birdConf, conf.text);
       this.birdWritten = conf.text;
+      if (this.stopped) return plan;
       if (!this.bird.running) {
         // Adopted: its configuration may predate this agent, so reconfigure below on the next pass.
         if ((await this.bird.start()) === "adopted") this.birdLoaded = null;
@@ -227,7 +230,9 @@ export class Agent {
     this.stopped = true;
     if (this.resync) clearInterval(this.resync);
     await this.watch?.close().catch(() => undefined);
-    await this.bird.stop();
+    // Let a pass in flight finish first: it could otherwise (re)start BIRD after BIRD was stopped.
+    await Promise.race([this.inFlight, new Promise((r) => setTimeout(r, 5000))]);
+    await this.bird.close();
     this.ds?.close();
     await this.publish({ phase: "stopped" });
   }
@@ -237,7 +242,7 @@ export class Agent {
     this.stopped = true;
     if (this.resync) clearInterval(this.resync);
     await this.watch?.close().catch(() => undefined);
-    await this.bird.stop().catch(() => undefined);
+    await this.bird.close().catch(() => undefined);
     this.ds?.close();
     await this.publish({ phase: "error", error: e.message });
   }

@@ -47,7 +47,7 @@ async function ipamState(): Promise<string> {
   return JSON.stringify(blocks.map((b) => [b.cidr, b.affinity, b.allocations, b.attributes]));
 }
 
-describe("routing: BGP mode, 3 hosts × 2 pods", { skip: !isRoot() && "needs root", timeout: 150_000 }, () => {
+describe("routing: BGP mode, 3 hosts × 2 pods", { skip: !isRoot() && "needs root", timeout: 300_000 }, () => {
   before(async () => {
     try {
       await lab.build();
@@ -61,7 +61,7 @@ describe("routing: BGP mode, 3 hosts × 2 pods", { skip: !isRoot() && "needs roo
   after(() => lab.teardown());
 
   test("each host's routes to remote blocks are exactly `<block> via <node-ip> dev eth0 proto bird`, own blocks blackholed", async () => {
-    await waitFor("BGP routes on every host", allRoutes, 10_000);
+    await waitFor("BGP routes on every host", allRoutes, 20_000);
     for (const h of lab.hosts) {
       const lines = await lab.podRoutes(h);
       const remote = lines.filter((l) => !l.startsWith("blackhole"));

@@ -11,6 +11,7 @@ import { addAddress, createBridge, createVethPair } from "../../../src/effects/l
 import { run, tryRun } from "../../../src/effects/exec.ts";
 import { startEtcd, type EtcdServer } from "../../../src/agent/datastore/etcd-server.ts";
 import { snapshotFromKvs, type DatastoreSnapshot } from "../../../src/agent/datastore/snapshot.ts";
+import type { IPPool } from "../../../src/agent/datastore/keys.ts";
 import { cniNetworkConfig, invokeCni, type PodRef } from "../../../src/agent/cni/invoke.ts";
 import { startAgent, stopAgent, type StartAgentOptions } from "../../../src/agent/daemon/launch.ts";
 import { loadTemplate, PRESETS, renderManifest, type PresetName } from "../../../src/manifest/index.ts";
@@ -145,6 +146,8 @@ export class RoutingLab {
       nodeName: h.name,
       runDir: h.runDir,
       labels: h.labels,
+      // Generous: on a loaded 2-core machine five agents starting at once take a while.
+      readyTimeoutMs: 60_000,
       ...(h.rrClusterId ? { rrClusterId: h.rrClusterId } : {}),
     };
   }
@@ -155,10 +158,14 @@ export class RoutingLab {
     await Promise.all(this.hosts.slice(1).map((h) => startAgent(this.agentOptions(h))));
   }
 
-  /** `perHost` pods on every host, added with the CNI plugin (one at a time per host, as a kubelet would). */
-  async addPods(perHost: number): Promise<void> {
+  /**
+   * `perHost` pods on every host (or only on the hosts whose indexes `onHosts` lists), added with the CNI
+   * plugin (one at a time per host, as a kubelet would).
+   */
+  async addPods(perHost: number, onHosts?: readonly number[]): Promise<void> {
     await Promise.all(
       this.hosts.map(async (h, hi) => {
+        if (onHosts && !onHosts.includes(hi)) return;
         for (let k = 0; k < perHost; k++) {
           const pod: PodRef = {
             hostNetns: h.netns,
@@ -179,6 +186,18 @@ export class RoutingLab {
       }),
     );
     this.pods.sort((a, b) => a.pod.localeCompare(b.pod));
+  }
+
+  /**
+   * The default pool with `spec` merged in, applied like `calicoctl apply -f -` (a mode change on the
+   * running lab: the agents follow it from the datastore).
+   */
+  async applyPool(spec: Partial<IPPool["spec"]>): Promise<IPPool> {
+    const [pool] = (await this.snapshot()).pools;
+    if (!pool) throw new Error("no IPPool in the datastore");
+    const next: IPPool = { ...pool, spec: { ...pool.spec, ...spec } };
+    await this.calicoctl(["apply", "-f", "-"], JSON.stringify(next));
+    return next;
   }
 
   host(name: string): LabHost {

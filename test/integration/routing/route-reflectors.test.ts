@@ -67,7 +67,7 @@ async function routesComplete(h: LabHost): Promise<boolean> {
   return JSON.stringify(want) === JSON.stringify((await lab.podRoutes(h)).sort());
 }
 
-describe("routing: route reflectors, 5 hosts", { skip: !isRoot() && "needs root", timeout: 150_000 }, () => {
+describe("routing: route reflectors, 5 hosts", { skip: !isRoot() && "needs root", timeout: 300_000 }, () => {
   before(async () => {
     try {
       await lab.build();
@@ -88,7 +88,7 @@ describe("routing: route reflectors, 5 hosts", { skip: !isRoot() && "needs root"
           const s = await sessions(h);
           return s.length === 4 && s.every((p) => p.type === "node-to-node mesh" && p.info === "Established");
         },
-        10_000,
+        20_000,
       );
     }
   });
@@ -108,7 +108,7 @@ describe("routing: route reflectors, 5 hosts", { skip: !isRoot() && "needs root"
             s.map((p) => p.address).join() === `${rr1.address},${rr2.address}`
           );
         },
-        10_000,
+        20_000,
       );
     }
     for (const rr of [rr1, rr2]) {
@@ -118,7 +118,7 @@ describe("routing: route reflectors, 5 hosts", { skip: !isRoot() && "needs root"
           const s = await sessions(rr);
           return s.length === 4 && s.every((p) => p.type === "node specific" && p.info === "Established");
         },
-        10_000,
+        20_000,
       );
     }
     const conf = await import("node:fs/promises").then((fs) =>
@@ -136,7 +136,7 @@ describe("routing: route reflectors, 5 hosts", { skip: !isRoot() && "needs root"
   });
 
   test("routes through the reflectors: every host has every remote block via its owner, all pods reach each other", async () => {
-    for (const h of lab.hosts) await waitFor(`${h.name}: routes`, () => routesComplete(h), 10_000);
+    for (const h of lab.hosts) await waitFor(`${h.name}: routes`, () => routesComplete(h), 20_000);
     assert.deepEqual(await lab.pingMatrix(), []);
   });
 
@@ -201,7 +201,7 @@ describe("routing: route reflectors, 5 hosts", { skip: !isRoot() && "needs root"
           .sort();
         return JSON.stringify(have) === JSON.stringify(want);
       },
-      10_000,
+      20_000,
     ).then(
       () => true,
       () => false,

@@ -29,7 +29,7 @@ async function allRoutes(): Promise<boolean> {
 
 describe(
   "routing: VXLAN mode, 3 hosts × 2 pods",
-  { skip: !isRoot() && "needs root", timeout: 150_000 },
+  { skip: !isRoot() && "needs root", timeout: 300_000 },
   () => {
     before(async () => {
       try {
@@ -70,7 +70,7 @@ describe(
     });
 
     test("routes: remote blocks via the peers' tunnel addresses on vxlan.calico, own blocks blackholed", async () => {
-      await waitFor("VXLAN routes on every host", allRoutes, 10_000);
+      await waitFor("VXLAN routes on every host", allRoutes, 20_000);
       for (const h of lab.hosts) {
         const lines = await lab.podRoutes(h);
         assert.equal(
@@ -139,7 +139,7 @@ describe(
           }
           return true;
         },
-        10_000,
+        20_000,
       );
       for (const h of lab.hosts) assert.ok((await readStatus(h.runDir))?.birdPid, `${h.name}: BIRD runs`);
       const snap = await lab.snapshot();

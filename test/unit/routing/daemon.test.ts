@@ -175,6 +175,22 @@ describe("Felix's own routes", () => {
     );
   });
 
+  it("IPIP (Always and CrossSubnet): tunl0 planned with the tunnel /32 and MTU; BIRD does the routes, Felix none", () => {
+    for (const mode of ["Always", "CrossSubnet"] as const) {
+      const s = { nodes: seedNodes, pools: [pool(mode)], blocks: seedBlocks };
+      const plan = planDataplane(s, "worker-1", { ipip: 1480 });
+      assert.deepEqual(plan.ipip, { address: "10.244.1.0", mtu: 1480 });
+      assert.equal(plan.bird, true);
+      assert.equal(plan.vxlan, undefined);
+      assert.deepEqual(felixProgram(s, plan, "eth0"), { routes: [], neigh: [], fdb: [] });
+    }
+    // IPIP off: no tunl0 in the plan, so the dataplane removes it.
+    assert.equal(
+      planDataplane({ nodes: seedNodes, pools: [pool("Never")], blocks: seedBlocks }, "worker-1").ipip,
+      undefined,
+    );
+  });
+
   it("BGP: BIRD does the routes; Felix programs none", () => {
     const s = snap("Never", "Never");
     assert.deepEqual(felixProgram(s, planDataplane(s, "master"), "eth0"), { routes: [], neigh: [], fdb: [] });
