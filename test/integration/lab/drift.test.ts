@@ -1,0 +1,113 @@
+// Drift: a running lab changed by hand, and how it comes back. Under a stack of its own (dr<hex>, mode bgp,
+// the default three hosts and four pods), through the Automation API.
+//  1. A pod's namespace deleted by hand: `pulumi refresh` sees the pod gone (Pod read() says so),
+//     `pulumi up` recreates it, and the lab verifies again (re-run from outside `up`, as scripts/verify does).
+//  2. A route to a remote pod block deleted by hand in a host: the node's agent (BIRD, scan time 2, and
+//     Felix's resync) puts it back within seconds; `pulumi refresh` changes nothing (no resource reads routes).
+import assert from "node:assert/strict";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { readStack } from "../../../src/cli/stack-info.ts";
+import { run, tryRun } from "../../../src/effects/exec.ts";
+import { listNetns } from "../../../src/effects/netns.ts";
+import { verifyLab, formatLabFailures } from "../../../src/verify/lab.ts";
+import { normalizeRoutes } from "../../../src/verify/expectations.ts";
+import { labEnv, REPO_ROOT } from "../../support/pulumi-env.ts";
+import { removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
+
+const stackName = runPrefix("dr");
+const env = labEnv();
+let stack: Stack;
+
+type Resource = { urn: string; type: string; outputs?: Record<string, unknown> };
+async function podResources(): Promise<Resource[]> {
+  const state = await stack.exportStack();
+  const resources = ((state.deployment as { resources?: Resource[] }).resources ?? []) as Resource[];
+  return resources.filter((r) => r.type === "pulumi-nodejs:dynamic/calico-lab:Pod");
+}
+
+async function verifyFromOutside() {
+  const info = await readStack(stackName);
+  const report = await verifyLab(info.plan, info.pods, { hostRunDir: (h) => join(info.runDir, h) });
+  assert.ok(report.ok, formatLabFailures(report));
+  return report;
+}
+
+describe("drift: changes made by hand to a running lab", { timeout: 600_000 }, () => {
+  before(async () => {
+    Object.assign(process.env, env);
+    stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: REPO_ROOT }, { envVars: env });
+    await stack.setAllConfig({ "calico-lab:mode": { value: "bgp" } });
+    const res = await stack.up({ onOutput: () => undefined });
+    assert.equal(res.summary.result, "succeeded");
+  });
+
+  after(async () => {
+    try {
+      await stack?.cancel().catch(() => undefined);
+      await stack?.destroy({ onOutput: () => undefined });
+    } finally {
+      await stack?.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
+      await rm(join(REPO_ROOT, "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+      await removeNetnsWithPrefix(stackName);
+      await rm(join(REPO_ROOT, ".lab", stackName), { recursive: true, force: true });
+    }
+  });
+
+  it("a pod's namespace deleted by hand: refresh sees it gone, up recreates it, the lab verifies", async () => {
+    const pod = `${stackName}-busybox-1`;
+    assert.ok((await listNetns()).includes(pod));
+    assert.equal((await podResources()).length, 4);
+    await run(["ip", "netns", "delete", pod]);
+
+    const refreshed = await stack.refresh({ onOutput: () => undefined });
+    assert.equal(refreshed.summary.result, "succeeded");
+    const pods = await podResources();
+    assert.deepEqual(
+      pods.map((r) => r.urn.split("::").pop()).sort(),
+      ["busybox-2", "busybox-3", "echo"],
+      "after refresh the state has no busybox-1",
+    );
+
+    const up = await stack.up({ onOutput: () => undefined });
+    assert.equal(up.summary.result, "succeeded");
+    assert.equal(up.summary.resourceChanges?.create, 1, JSON.stringify(up.summary.resourceChanges));
+    assert.ok((await listNetns()).includes(pod), "up recreated the pod's namespace");
+    assert.equal((await podResources()).length, 4);
+    const outputs = up.outputs.pods!.value as Record<string, { ip: string }>;
+    assert.match(outputs["busybox-1"]!.ip, /^10\.244\./);
+    await verifyFromOutside();
+  });
+
+  it("a route deleted by hand in a host: the agent puts it back within seconds; refresh changes nothing", async () => {
+    const host = `${stackName}-master`;
+    const routes = normalizeRoutes(await run(["ip", "-n", host, "route", "show", "proto", "bird"]));
+    const remote = routes.find((l) => / via 192\.168\.19\.\d+ dev eth0/.test(l));
+    assert.ok(remote, `no BGP route to a remote block on master: ${routes.join("; ")}`);
+    const block = remote.split(" ")[0]!;
+    await run(["ip", "-n", host, "route", "del", block]);
+    const gone = normalizeRoutes((await tryRun(["ip", "-n", host, "route", "show", block])).stdout);
+    const started = Date.now();
+    let back: string[] = [];
+    while (Date.now() - started < 15_000) {
+      back = normalizeRoutes((await tryRun(["ip", "-n", host, "route", "show", "proto", "bird"])).stdout);
+      if (back.includes(remote)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const tookMs = Date.now() - started;
+    assert.ok(
+      back.includes(remote),
+      `${remote} not back after 15 s (deleted, then saw: ${gone.join("; ") || "nothing"})`,
+    );
+    console.log(`drift: route ${block} on master deleted by hand, back after ${tookMs} ms`);
+
+    // What refresh makes of it: no resource reads routes, and the agent has repaired it anyway.
+    const refreshed = await stack.refresh({ onOutput: () => undefined });
+    assert.equal(refreshed.summary.result, "succeeded");
+    const changes = Object.keys(refreshed.summary.resourceChanges ?? {}).filter((k) => k !== "same");
+    assert.deepEqual(changes, [], JSON.stringify(refreshed.summary.resourceChanges));
+    await verifyFromOutside();
+  });
+});
