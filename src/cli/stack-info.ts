@@ -1,6 +1,7 @@
 // Reads a running stack from outside `pulumi up`: its config (→ LabConfig → LabPlan, the same pure path the
 // program takes) and its outputs (the pods' addresses). The parsing is pure (`stackInfoFrom`); `readStack`
 // asks the pulumi CLI (`pulumi config --json`, `pulumi stack output --json`) and checks the lab is there.
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONFIG_NAMESPACE, STACK_NAME, parseLabConfig } from "../config/lab-config.ts";
@@ -101,7 +102,15 @@ async function pulumiJson(args: string[], stack: string): Promise<unknown> {
   });
   if (r.exitCode !== 0) {
     const msg = (r.stderr || r.stdout).trim();
-    if (/no stack named/i.test(msg)) throw new StackNotUpError(stack, "no such stack");
+    if (/no stack named/i.test(msg)) {
+      const files = readdirSync(join(REPO_ROOT, "stacks"))
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((n): n is string => Boolean(n));
+      throw new StackNotUpError(
+        stack,
+        files.includes(stack) ? "no such stack yet" : `no such stack (stack files: ${files.join(", ")})`,
+      );
+    }
     throw new Error(`pulumi ${args.join(" ")} --stack ${stack} failed: ${msg}`);
   }
   return JSON.parse(r.stdout || "{}") as unknown;
