@@ -76,7 +76,7 @@ export async function main() {
     manifestPath: manifestFile.path,
     manifestReady: manifestFile,
     runFolder,
-    asNumber: variant.variant.asNumber,
+    variant: variant.variant,
     runDir,
     verify: true,
   });

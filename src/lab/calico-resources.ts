@@ -3,9 +3,32 @@
 // outside router. Pure.
 import { newResource } from "../agent/datastore/keys.ts";
 import type { BGPConfiguration, BGPPeer } from "../agent/confd/types.ts";
+import type { IPPool } from "../agent/datastore/keys.ts";
+import { DEFAULT_POOL_NAME } from "../agent/startup/pool.ts";
+import type { CalicoVariant } from "../manifest/index.ts";
 import type { LabPlan } from "./topology.ts";
 
 export const RR_LABEL = "route-reflector";
+
+/**
+ * The default pool, from the same variant as the manifest. CALICO_IPV4POOL_* only seed a pool that does not
+ * exist yet (Calico's rule, the seeds' trap); the lab applies the pool itself, like `calicoctl apply`, so a
+ * mode change on a running lab (ipip → bgp) reaches the pool, and felix and confd follow without a reboot.
+ */
+export function poolResource(v: CalicoVariant): IPPool {
+  return newResource(
+    "IPPool",
+    { name: DEFAULT_POOL_NAME },
+    {
+      cidr: v.podCidr,
+      ipipMode: v.ipipMode,
+      vxlanMode: v.vxlanMode,
+      natOutgoing: v.natOutgoing,
+      blockSize: v.blockSize,
+      nodeSelector: "all()",
+    },
+  );
+}
 
 export function bgpResources(plan: LabPlan, asNumber: number): (BGPConfiguration | BGPPeer)[] {
   const rr = plan.routeReflectors.length > 0;

@@ -9,7 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan, LabPlan, OutsidePlan } from "./topology.ts";
 import { ECHO_PORT } from "./topology.ts";
 import type { RunningPod } from "../verify/expectations.ts";
-import { bgpResources, outsideBirdConf } from "./calico-resources.ts";
+import { bgpResources, outsideBirdConf, poolResource } from "./calico-resources.ts";
+import type { CalicoVariant } from "../manifest/index.ts";
 import {
   Agent,
   Bridge,
@@ -84,8 +85,8 @@ export interface LabOptions {
   manifestPath: pulumi.Input<string>;
   /** Resources that must exist before agents start (the manifest file). */
   manifestReady: pulumi.Resource;
-  /** The cluster's AS number (BGPConfiguration). */
-  asNumber: number;
+  /** The Calico variant the manifest was rendered from (the pool and the AS number come from it). */
+  variant: CalicoVariant;
   /** Run folder of the stack: .lab/<stack>, and the resource that removes it last. */
   runDir: string;
   runFolder: pulumi.Resource;
@@ -116,7 +117,11 @@ export class Lab extends pulumi.ComponentResource {
     );
     const calicoResources = new CalicoResources(
       "bgp-config",
-      { netns: plan.etcd.netns, endpoint: etcd.endpoint, resources: bgpResources(plan, o.asNumber) },
+      {
+        netns: plan.etcd.netns,
+        endpoint: etcd.endpoint,
+        resources: [poolResource(o.variant), ...bgpResources(plan, o.variant.asNumber)],
+      },
       { parent: this, dependsOn: [etcd] },
     );
     const hostRunDir = (host: string) => join(o.runDir, host);
@@ -140,7 +145,11 @@ export class Lab extends pulumi.ComponentResource {
       routers.push(
         new OutsideRouter(
           "outside-router",
-          { netns: plan.outside.netns, runDir: o.runDir, birdConf: outsideBirdConf(plan, o.asNumber) },
+          {
+            netns: plan.outside.netns,
+            runDir: o.runDir,
+            birdConf: outsideBirdConf(plan, o.variant.asNumber),
+          },
           { parent: this, dependsOn: [outside.port, o.runFolder, ...this.agents] },
         ),
       );

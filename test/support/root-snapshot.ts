@@ -1,11 +1,12 @@
-// What a lab must leave untouched in the root namespace: links, routes, iptables rules, namespaces.
+// What a lab must leave untouched in the root namespace: links, routes, iptables rules, forwarding sysctls.
+// (Namespaces are checked by each test against its own prefix: other runs may share the machine.)
 import { run } from "../../src/effects/exec.ts";
 
 export interface RootSnapshot {
   links: string;
   routes: string;
   iptables: string;
-  netns: string;
+  sysctls: string;
 }
 
 async function maybe(argv: string[]): Promise<string> {
@@ -25,6 +26,11 @@ export async function rootSnapshot(): Promise<RootSnapshot> {
     links,
     routes: await run(["ip", "route", "show", "table", "all"]),
     iptables: (await maybe(["iptables-save"])).replace(/^#.*$/gm, "").replace(/\[\d+:\d+\]/g, ""),
-    netns: await run(["ip", "netns", "list"]),
+    sysctls: await maybe([
+      "sysctl",
+      "net.ipv4.ip_forward",
+      "net.ipv4.conf.all.rp_filter",
+      "net.ipv4.conf.all.proxy_arp",
+    ]),
   };
 }

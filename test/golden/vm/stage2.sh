@@ -10,6 +10,11 @@ $BB mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || fail "mount /tmp"
 $BB mkdir -p /dev/pts /dev/shm
 $BB mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 $BB mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm
+# devtmpfs lacks the fd links bash's process substitution and /dev/stdin users need.
+[ -e /dev/fd ] || $BB ln -s /proc/self/fd /dev/fd
+[ -e /dev/stdin ] || $BB ln -s /proc/self/fd/0 /dev/stdin
+[ -e /dev/stdout ] || $BB ln -s /proc/self/fd/1 /dev/stdout
+[ -e /dev/stderr ] || $BB ln -s /proc/self/fd/2 /dev/stderr
 $BB mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 $BB mkdir -p /run/vm-run/ctl
 $BB mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none vmctl /run/vm-run/ctl || fail "mount the control share (9p tag vmctl)"

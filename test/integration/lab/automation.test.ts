@@ -6,6 +6,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { run } from "../../../src/effects/exec.ts";
 import { createNetns, listNetns } from "../../../src/effects/netns.ts";
 import { ping } from "../../../src/verify/ping.ts";
 import { labEnv, REPO_ROOT } from "../../support/pulumi-env.ts";
@@ -39,23 +40,50 @@ describe("namespace lab through the Automation API", { timeout: 240_000 }, () =>
     }
   });
 
-  it("up: three hosts that ping each other, shown as the stack output", async () => {
+  it("up: the bgp lab, verified with packets, shown as the stack output", async () => {
     const res = await stack.up({ onOutput: () => undefined });
     assert.equal(res.summary.result, "succeeded");
-    assert.deepEqual(await labNamespaces(), [
-      `${stackName}-master`,
-      `${stackName}-underlay`,
-      `${stackName}-worker-1`,
-      `${stackName}-worker-2`,
-    ]);
+    assert.deepEqual(
+      await labNamespaces(),
+      [
+        "busybox-1",
+        "busybox-2",
+        "busybox-3",
+        "echo",
+        "master",
+        "outside",
+        "underlay",
+        "worker-1",
+        "worker-2",
+      ].map((n) => `${stackName}-${n}`),
+    );
     const verification = res.outputs.verification!.value as {
       passed: number;
       failed: number;
       checks: string[];
+      encapsulation: string;
     };
-    assert.equal(verification.passed, 6);
     assert.equal(verification.failed, 0);
-    assert.equal(verification.checks.length, 6);
+    assert.ok(verification.passed >= 40, `only ${verification.passed} checks`);
+    assert.equal(verification.encapsulation, "plain");
+    for (const cat of [
+      "underlay",
+      "routes",
+      "devices",
+      "bgp",
+      "pod-pod",
+      "node-pod",
+      "tcp",
+      "nat",
+      "capture",
+    ]) {
+      assert.ok(
+        verification.checks.some((c) => c.includes(`[${cat}]`)),
+        `no ${cat} check in ${verification.checks.join("\n")}`,
+      );
+    }
+    const report = res.outputs.report!.value as { markdown: string; html: string };
+    assert.ok(existsSync(report.markdown) && existsSync(report.html));
     // The rendered manifest is an output and a file: the agent's one source of truth.
     assert.match(String(res.outputs.manifest!.value), /name: CALICO_IPV4POOL_IPIP\n\s+value: "Never"/);
     assert.equal(res.outputs.manifestFile!.value, join(REPO_ROOT, ".lab", stackName, "calico.yaml"));
@@ -74,6 +102,21 @@ describe("namespace lab through the Automation API", { timeout: 240_000 }, () =>
     );
   });
 
+  it("switching mode on the running lab (bgp -> vxlan) reaches the pool: VXLAN on the wire, no BGP routes", async () => {
+    await stack.setConfig("calico-lab:mode", { value: "vxlan" });
+    try {
+      const res = await stack.up({ onOutput: () => undefined });
+      const v = res.outputs.verification!.value as { failed: number; encapsulation: string };
+      assert.equal(v.failed, 0);
+      assert.equal(v.encapsulation, "vxlan");
+      const routes = await run(["ip", "-n", `${stackName}-master`, "route", "show"]);
+      assert.doesNotMatch(routes, /proto bird/);
+      assert.match(routes, /dev vxlan\.calico/);
+    } finally {
+      await stack.setConfig("calico-lab:mode", { value: "bgp" });
+    }
+  });
+
   it("destroy leaves namespaces, root links, routes and iptables exactly as before", async () => {
     await stack.destroy({ onOutput: () => undefined });
     assert.deepEqual(await labNamespaces(), []);
@@ -84,7 +127,7 @@ describe("namespace lab through the Automation API", { timeout: 240_000 }, () =>
   it("up again after destroy, then destroy again", async () => {
     const res = await stack.up({ onOutput: () => undefined });
     assert.equal(res.summary.result, "succeeded");
-    assert.equal((await labNamespaces()).length, 4);
+    assert.equal((await labNamespaces()).length, 9);
     await stack.destroy({ onOutput: () => undefined });
     assert.deepEqual(await labNamespaces(), []);
   });

@@ -106,9 +106,22 @@ describe("lab program (mocked engine)", () => {
         ["echo", "bgp-worker-2", true],
       ],
     );
-    // The mesh stays on without route reflectors; the manifest file is the agents' source of truth.
+    // The lab applies the pool (a mode change must reach a running lab) and keeps the mesh on without RRs.
     const bgp = ofType("calico-lab:CalicoResources")[0]!.inputs.resources;
     assert.deepEqual(bgp, [
+      {
+        kind: "IPPool",
+        apiVersion: "projectcalico.org/v3",
+        metadata: { name: "default-ipv4-ippool" },
+        spec: {
+          cidr: "10.244.0.0/16",
+          ipipMode: "Never",
+          vxlanMode: "Never",
+          natOutgoing: true,
+          blockSize: 26,
+          nodeSelector: "all()",
+        },
+      },
       {
         kind: "BGPConfiguration",
         apiVersion: "projectcalico.org/v3",
