@@ -21,6 +21,8 @@ export const STACK_NAMESPACE = "calico-lab";
 /** The seeds' hosts start at .165 in the underlay; the master (etcd) is the first. */
 const DEFAULT_HOST_OFFSET = 165n;
 const ETCD_CLIENT_PORT = 2379;
+/** Upstream's VXLAN MTU on a 1500-byte network. */
+const CALICO_VXLAN_MTU = 1410;
 
 export type StackVariantResult =
   | { ok: true; mode: PresetName; variant: CalicoVariant; network: LabNetwork }
@@ -97,8 +99,14 @@ export function variantFromStackConfig(cfg: Record<string, unknown>): StackVaria
   if (etcd) overrides.etcdEndpoints = [etcd];
 
   const preset = PRESETS[mode];
+  // Without an explicit underlay MTU the template's 1440 stays, except for VXLAN: its 50-byte header
+  // needs the pods at upstream's 1410 (as vxlan.calico), or full-size pod packets would not fit.
   const mtus =
-    raw.mtu !== undefined ? mtusFor(network.underlayMtu, resolveVariant(LAB_DEFAULTS, preset)) : {};
+    raw.mtu !== undefined
+      ? mtusFor(network.underlayMtu, resolveVariant(LAB_DEFAULTS, preset))
+      : mode === "vxlan"
+        ? { vethMtu: CALICO_VXLAN_MTU, vxlanMtu: CALICO_VXLAN_MTU }
+        : {};
   const variant = resolveVariant(LAB_DEFAULTS, preset, mtus, overrides);
   if (problems.length > 0) return { ok: false, problems };
   const invalid = validateVariant(variant, network);

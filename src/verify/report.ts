@@ -3,7 +3,7 @@
 // rendering; writeReports puts both files in the stack's run folder.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { LabPlan } from "../lab/topology.ts";
+import { ECHO_PORT, type LabPlan } from "../lab/topology.ts";
 import { describePacket } from "./capture.ts";
 import type { RunningPod } from "./expectations.ts";
 import type { Category, LabReport } from "./lab.ts";
@@ -42,7 +42,7 @@ export function renderMarkdown(plan: LabPlan, pods: readonly RunningPod[], repor
   for (const h of plan.hosts) {
     const mine = pods
       .filter((p) => p.host === h.name)
-      .map((p) => `${p.name} ${p.ip}${p.server ? " (echo)" : ""}`);
+      .map((p) => `${p.name} ${p.ip}${p.server ? ` :${ECHO_PORT}` : ""}`);
     L.push(
       `| ${h.name}${h.rrClusterId ? " (route reflector)" : ""} | ${h.cidr} | ${mine.join(", ") || "-"} |`,
     );
@@ -97,7 +97,7 @@ export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], re
   hosts.push({ name: "outside", addr: plan.outside.address, rr: false });
   const width = Math.max(hosts.length * (boxW + gap) + gap, 600);
   const podRows = Math.max(1, ...plan.hosts.map((h) => pods.filter((p) => p.host === h.name).length));
-  const height = 330 + podRows * 34;
+  const height = 330 + podRows * 42;
   const x = (i: number) => gap + i * (boxW + gap);
   const hostY = 150;
   const busY = 260;
@@ -164,11 +164,15 @@ export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], re
     pods
       .filter((p) => p.host === h.name)
       .forEach((p, j) => {
-        const py = busY + 40 + j * 34;
+        // Name and address on two lines: "busybox-1 10.244.139.64" does not fit one line of a pod box.
+        const py = busY + 40 + j * 42;
         S.push(
-          `<rect x="${hx + 15}" y="${py}" width="${boxW - 30}" height="26" rx="5" fill="#d5f5e3" stroke="#1e8449"/>`,
+          `<rect x="${hx + 10}" y="${py}" width="${boxW - 20}" height="36" rx="5" fill="#d5f5e3" stroke="#1e8449"/>`,
         );
-        S.push(`<text x="${hx + 22}" y="${py + 17}">${escapeHtml(`${p.name} ${p.ip}`)}</text>`);
+        S.push(
+          `<text x="${hx + 18}" y="${py + 15}" font-weight="bold">${escapeHtml(p.name)}${p.server ? ` :${ECHO_PORT}` : ""}</text>`,
+        );
+        S.push(`<text x="${hx + 18}" y="${py + 30}" font-size="12">${escapeHtml(p.ip)}</text>`);
       });
   });
   S.push("</svg>");

@@ -84,7 +84,8 @@ export async function setupWorkload(w: WorkloadSpec): Promise<{ podMac: string }
   // Pod side.
   await run(["ip", "-n", pod, "link", "set", "dev", "lo", "up"]);
   await run(["ip", "-n", pod, "addr", "add", `${ip}/32`, "dev", pif]);
-  await run(["ip", "-n", pod, "link", "set", "dev", pif, "up"]);
+  // The peer does not inherit the MTU given at creation: the pod side is what must fit the tunnel.
+  await run(["ip", "-n", pod, "link", "set", "dev", pif, "mtu", mtu, "up"]);
   await run(["ip", "-n", pod, "route", "replace", POD_GATEWAY, "dev", pif, "scope", "link"]);
   await run(["ip", "-n", pod, "route", "replace", "default", "via", POD_GATEWAY, "dev", pif]);
   // Host route to the pod.
