@@ -20,6 +20,8 @@ async function start(i: AgentInputs) {
     runDir: i.runDir,
     labels: i.labels,
     ...(i.rrClusterId ? { rrClusterId: i.rrClusterId } : {}),
+    // Ready in about 1 s on an idle machine; dozens starting at once on 2 cores take far longer.
+    readyTimeoutMs: 60_000,
   });
 }
 
