@@ -35,6 +35,8 @@ export interface LabReport {
   capture?: { from: string; to: string; packet?: CapturedPacket };
   bgp: Record<string, PeerStatus[]>;
   routes: Record<string, string[]>;
+  /** The routes each host had to have (from the datastore), kept so drift can be found later. */
+  expectedRoutes: Record<string, string[]>;
   verifiedAt: string;
   durationMs: number;
 }
@@ -88,6 +90,7 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
   // 2. Datastore-derived expectations per host: routes, devices.
   const snapshot = await readSnapshot(plan.etcd.netns, plan.etcd.endpoint);
   const routes: Record<string, string[]> = {};
+  const expectedRoutes: Record<string, string[]> = {};
   for (const h of plan.hosts) {
     const want = hostExpectations(snapshot, h.name, h.ifname);
     const got = await retry(
@@ -96,6 +99,7 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
       (lines) => missingRoutes(want.routes, lines).length === 0,
     );
     routes[h.name] = got;
+    expectedRoutes[h.name] = want.routes;
     const missing = missingRoutes(want.routes, got);
     checks.push(
       check(
@@ -332,6 +336,7 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
     ...(capture ? { capture } : {}),
     bgp,
     routes,
+    expectedRoutes,
     verifiedAt: new Date().toISOString(),
     durationMs: Date.now() - started,
   };
@@ -345,4 +350,27 @@ export function formatLabFailures(report: LabReport): string {
   for (const c of failed)
     lines.push(`  - [${c.category}] ${c.name}\n    expected: ${c.expected}\n    seen:     ${c.seen}`);
   return lines.join("\n");
+}
+
+/**
+ * Drift a refresh can see without sending a packet: pod namespaces gone, or routes the lab had that are
+ * missing now. Empty when the lab still looks as verified.
+ */
+export async function findDrift(plan: LabPlan, expectedRoutes: Record<string, string[]>): Promise<string[]> {
+  const drift: string[] = [];
+  const present = new Set(
+    (await tryRun(["ip", "netns", "list"])).stdout.split("\n").map((l) => l.split(" ")[0]),
+  );
+  for (const p of plan.pods)
+    if (!present.has(p.netns)) drift.push(`pod ${p.name}: namespace ${p.netns} is gone`);
+  for (const h of plan.hosts) {
+    if (!present.has(h.netns)) {
+      drift.push(`host ${h.name}: namespace ${h.netns} is gone`);
+      continue;
+    }
+    const got = normalizeRoutes((await tryRun(["ip", "-n", h.netns, "route", "show"])).stdout);
+    for (const r of missingRoutes(expectedRoutes[h.name] ?? [], got))
+      drift.push(`host ${h.name}: route missing: ${r}`);
+  }
+  return drift;
 }

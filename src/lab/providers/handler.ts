@@ -36,5 +36,7 @@ export function diffInputs<I extends object>(
       (k in (news as object) || replaceOn.includes(k)),
   );
   const replaces = changed.filter((k) => replaceOn.includes(k));
-  return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
+  // A refresh that found drift (see Verification) asks for the resource's update to run again.
+  const drifted = Array.isArray(olds.drift) && olds.drift.length > 0;
+  return { changes: changed.length > 0 || drifted, replaces, deleteBeforeReplace: replaces.length > 0 };
 }

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { LabPlan } from "../topology.ts";
 import type { RunningPod } from "../../verify/expectations.ts";
-import { formatLabFailures, verifyLab, type LabReport } from "../../verify/lab.ts";
+import { findDrift, formatLabFailures, verifyLab, type LabReport } from "../../verify/lab.ts";
 import { writeReports } from "../../verify/report.ts";
 import type { Handler } from "./handler.ts";
 
@@ -21,6 +21,9 @@ export interface VerificationOutputs extends VerificationInputs {
   reportMarkdown: string;
   reportHtml: string;
   verifiedAt: string;
+  expectedRoutes: Record<string, string[]>;
+  /** Set by refresh when the lab no longer looks as verified; the next up verifies again. */
+  drift?: string[];
 }
 
 export function checkLines(report: LabReport): string[] {
@@ -46,6 +49,7 @@ async function verify(inputs: VerificationInputs): Promise<VerificationOutputs> 
     reportMarkdown: files.markdown,
     reportHtml: files.html,
     verifiedAt: report.verifiedAt,
+    expectedRoutes: report.expectedRoutes,
   };
 }
 
@@ -56,7 +60,9 @@ export const verificationHandler: Handler<VerificationInputs, VerificationOutput
     return { id: `verify-${inputs.plan.stack}`, outs: await verify(inputs) };
   },
   async read(_id, props) {
-    return props;
+    const { drift: _old, ...rest } = props;
+    const drift = await findDrift(props.plan, props.expectedRoutes ?? {});
+    return drift.length > 0 ? { ...rest, drift } : rest;
   },
   async update(_id, _olds, news) {
     return verify(news);

@@ -3,9 +3,12 @@
 //  1. A pod's namespace deleted by hand: `pulumi refresh` sees the pod gone (Pod read() says so),
 //     `pulumi up` recreates it, and the lab verifies again (re-run from outside `up`, as scripts/verify does).
 //  2. A route to a remote pod block deleted by hand in a host: the node's agent (BIRD, scan time 2, and
-//     Felix's resync) puts it back within seconds; `pulumi refresh` changes nothing (no resource reads routes).
+//     Felix's resync) puts it back within seconds; `pulumi refresh` then finds nothing to change.
+//  3. A host's agent and BIRD killed, then a route deleted: nothing repairs it, so `pulumi refresh` finds
+//     both (the agent gone; the Verification sees the route missing), and `pulumi up` restarts the agent
+//     and verifies again.
 import assert from "node:assert/strict";
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
@@ -103,11 +106,47 @@ describe("drift: changes made by hand to a running lab", { timeout: 600_000 }, (
     );
     console.log(`drift: route ${block} on master deleted by hand, back after ${tookMs} ms`);
 
-    // What refresh makes of it: no resource reads routes, and the agent has repaired it anyway.
+    // What refresh makes of it: the agent has repaired it already, so nothing has drifted.
     const refreshed = await stack.refresh({ onOutput: () => undefined });
     assert.equal(refreshed.summary.result, "succeeded");
     const changes = Object.keys(refreshed.summary.resourceChanges ?? {}).filter((k) => k !== "same");
     assert.deepEqual(changes, [], JSON.stringify(refreshed.summary.resourceChanges));
+    await verifyFromOutside();
+  });
+  it("an agent killed and a route deleted: refresh finds the drift, up restarts the agent and verifies", async () => {
+    const host = `${stackName}-worker-1`;
+    const runDir = join(REPO_ROOT, ".lab", stackName, "worker-1");
+    for (const f of ["agent.pid", "bird.pid"]) {
+      const pid = Number((await readFile(join(runDir, f), "utf8")).trim());
+      process.kill(pid, "SIGKILL");
+    }
+    const routes = normalizeRoutes(await run(["ip", "-n", host, "route", "show", "proto", "bird"]));
+    const remote = routes.find((l) => / via 192\.168\.19\.\d+ dev eth0/.test(l))!;
+    assert.ok(remote, `no BGP route on worker-1: ${routes.join("; ")}`);
+    await run(["ip", "-n", host, "route", "del", remote.split(" ")[0]!]);
+
+    const refreshed = await stack.refresh({ onOutput: () => undefined });
+    const changes = refreshed.summary.resourceChanges ?? {};
+    assert.ok(
+      (changes.update ?? 0) + (changes.delete ?? 0) >= 2,
+      `refresh saw no drift: ${JSON.stringify(changes)}`,
+    );
+    const state = await stack.exportStack();
+    const verification = ((state.deployment as { resources?: Resource[] }).resources ?? []).find(
+      (r) => r.type === "pulumi-nodejs:dynamic/calico-lab:Verification",
+    );
+    const drift = (verification?.outputs?.drift ?? []) as string[];
+    assert.ok(
+      drift.some((d) => d.includes(`route missing: ${remote}`)),
+      `drift: ${JSON.stringify(drift)}`,
+    );
+
+    const res = await stack.up({ onOutput: () => undefined });
+    assert.equal(res.summary.result, "succeeded");
+    assert.ok((res.summary.resourceChanges?.create ?? 0) >= 1, JSON.stringify(res.summary.resourceChanges));
+    assert.ok((res.summary.resourceChanges?.update ?? 0) >= 1, JSON.stringify(res.summary.resourceChanges));
+    const back = normalizeRoutes(await run(["ip", "-n", host, "route", "show", "proto", "bird"]));
+    assert.ok(back.includes(remote), `route not back: ${back.join("; ")}`);
     await verifyFromOutside();
   });
 });

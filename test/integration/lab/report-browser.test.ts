@@ -137,6 +137,7 @@ function report(
     capture: { from: cross.from.name, to: cross.to.name, packet },
     bgp,
     routes,
+    expectedRoutes: {},
     verifiedAt: "2026-11-23T14:42:25.922Z",
     durationMs: 5012,
   };

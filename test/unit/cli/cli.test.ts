@@ -117,6 +117,7 @@ describe("verify command", () => {
       },
       bgp: {},
       routes: {},
+      expectedRoutes: {},
       verifiedAt: "2026-01-01T00:00:00.000Z",
       durationMs: 4200,
     };
