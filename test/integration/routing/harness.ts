@@ -42,6 +42,12 @@ export interface RoutingLabOptions {
   preset: PresetName;
   /** Labels and RR cluster ids per host index. */
   hostExtras?: (i: number) => { labels?: Record<string, string>; rrClusterId?: string };
+  /** How long startAgent waits for each agent to be ready (default 60 s; a VM under TCG needs more). */
+  readyTimeoutMs?: number;
+  /** The agents' periodic resync (default the daemon's 5 s; under TCG a resync pass itself takes seconds). */
+  resyncMs?: number;
+  /** Calls the CNI plugin (default invokeCni, which allows a plugin run 60 s). */
+  invokeCni?: typeof invokeCni;
 }
 
 export class RoutingLab {
@@ -148,6 +154,8 @@ export class RoutingLab {
       labels: h.labels,
       // Generous: on a loaded 2-core machine five agents starting at once take a while.
       readyTimeoutMs: 60_000,
+      ...(this.o.readyTimeoutMs ? { readyTimeoutMs: this.o.readyTimeoutMs } : {}),
+      ...(this.o.resyncMs ? { resyncMs: this.o.resyncMs } : {}),
       ...(h.rrClusterId ? { rrClusterId: h.rrClusterId } : {}),
     };
   }
@@ -175,7 +183,7 @@ export class RoutingLab {
             containerId: `${this.prefix}c${hi + 1}${k}`,
           };
           await createNetns(pod.podNetns);
-          const res = await invokeCni(
+          const res = await (this.o.invokeCni ?? invokeCni)(
             "ADD",
             pod,
             cniNetworkConfig({ etcdEndpoints: [this.endpoint], nodename: h.name }),
