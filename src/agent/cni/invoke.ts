@@ -60,6 +60,8 @@ export async function invokeCni(
   command: "ADD" | "DEL" | "CHECK",
   pod: PodRef,
   config: Record<string, unknown>,
+  /** How long the plugin may take (ms); under emulation (a TCG VM) node alone starts in tens of seconds. */
+  timeoutMs = 60_000,
 ): Promise<CniResult | null> {
   const env = {
     CNI_COMMAND: command,
@@ -72,7 +74,7 @@ export async function invokeCni(
   const r = await tryRun(inNetns(assertNetnsName(pod.hostNetns), [CALICO_CNI_BIN]), {
     input: JSON.stringify(config),
     env,
-    timeoutMs: 60_000,
+    timeoutMs,
   });
   const out = r.stdout.trim();
   if (r.exitCode !== 0) {

@@ -10,10 +10,8 @@ import { after, before, describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { runFiles } from "../../../src/agent/daemon/status.ts";
-import { dirname } from "node:path";
-import { inNetns, run, tryRun } from "../../../src/effects/exec.ts";
-import { CALICO_CNI_BIN, type PodRef } from "../../../src/agent/cni/invoke.ts";
-import type { CniResult } from "../../../src/agent/cni/args.ts";
+import { run, tryRun } from "../../../src/effects/exec.ts";
+import { invokeCni, type PodRef } from "../../../src/agent/cni/invoke.ts";
 import { createNetns, deleteNetns } from "../../../src/effects/netns.ts";
 import { expectedBlackholes, expectedRemoteRoutes } from "../../../src/agent/felix/plan.ts";
 import { captureDuring, classifyCapture, type CapturedPacket } from "../../../src/verify/capture.ts";
@@ -28,32 +26,9 @@ function mark(what: string): void {
 }
 mark(`test module loaded ${process.uptime().toFixed(1)} s after node started`);
 
-/**
- * invokeCni with 5 minutes for the plugin instead of 60 s: under TCG the plugin's node process alone takes
- * tens of seconds to start. Same environment, same config on stdin, same result parsing.
- */
-async function invokeCniPatient(
-  command: "ADD" | "DEL" | "CHECK",
-  pod: PodRef,
-  config: Record<string, unknown>,
-): Promise<CniResult | null> {
-  const env = {
-    CNI_COMMAND: command,
-    CNI_CONTAINERID: pod.containerId,
-    CNI_NETNS: `/run/netns/${pod.podNetns}`,
-    CNI_IFNAME: pod.ifname ?? "eth0",
-    CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.pod};K8S_POD_INFRA_CONTAINER_ID=${pod.containerId}`,
-    CNI_PATH: dirname(CALICO_CNI_BIN),
-  };
-  const r = await tryRun(inNetns(pod.hostNetns, [CALICO_CNI_BIN]), {
-    input: JSON.stringify(config),
-    env,
-    timeoutMs: 300_000,
-  });
-  if (r.exitCode !== 0)
-    throw new Error(`CNI ${command} ${pod.pod}: exit ${r.exitCode}: ${r.stdout.trim()} ${r.stderr.trim()}`);
-  return command === "ADD" ? (JSON.parse(r.stdout) as CniResult) : null;
-}
+/** invokeCni with 5 minutes for the plugin: under TCG the plugin's node process alone takes tens of seconds. */
+const invokeCniPatient = (command: "ADD" | "DEL" | "CHECK", pod: PodRef, config: Record<string, unknown>) =>
+  invokeCni(command, pod, config, 300_000);
 
 /** Why this kernel can't run the test (undefined: it can): an ipip device in a throwaway namespace. */
 async function ipipUnavailable(): Promise<string | undefined> {
