@@ -35,5 +35,6 @@ export function formatProblems(subject: string, problems: readonly ConfigProblem
 export function shown(value: unknown): string {
   if (value === undefined) return "(unset)";
   if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return value.toString();
   return JSON.stringify(value) ?? String(value);
 }

@@ -1,15 +1,9 @@
 // A manifest problem names the field, the value seen and the fix. Validation collects all of them.
 
-export interface ManifestProblem {
-  /** The env entry, ConfigMap key or variant field, e.g. `CALICO_IPV4POOL_CIDR`. */
-  field: string;
-  /** The value as seen, already rendered to text (see `shown`). */
-  value: string;
-  /** What is wrong. */
-  message: string;
-  /** What to do instead. */
-  fix: string;
-}
+import type { ConfigProblem } from "../config/problems.ts";
+
+/** The same shape as a stack config problem; `field` is the env entry, ConfigMap key or variant field. */
+export type ManifestProblem = ConfigProblem;
 
 /** Thrown with every problem found, never just the first. */
 export class ManifestError extends Error {
@@ -32,13 +26,7 @@ export function formatManifestProblems(subject: string, problems: readonly Manif
   return lines.join("\n");
 }
 
-/** Renders a value for a message: strings quoted, everything else as JSON, absent as "(unset)". */
-export function shown(value: unknown): string {
-  if (value === undefined) return "(unset)";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return value.toString();
-  return JSON.stringify(value) ?? String(value);
-}
+export { shown } from "../config/problems.ts";
 
 /** A note is information, not an error: e.g. "this env only seeds the default pool". */
 export interface ManifestNote {
