@@ -75,7 +75,9 @@ export function qemuArgv(spec: QemuSpec): string[] {
     "-machine",
     `pc,accel=${spec.accel}`,
     "-cpu",
-    spec.accel === "kvm" ? "host" : "max",
+    // TCG: a real CPU model without AVX. "max" advertises AVX/AVX2, which QEMU 7.2 emulates imperfectly:
+    // node (V8) then dies with SIGILL or wasm faults inside the VM.
+    spec.accel === "kvm" ? "host" : "Nehalem",
     "-m",
     spec.memory,
     "-smp",

@@ -21,7 +21,7 @@ describe("qemu argv", () => {
     const argv = qemuArgv(spec());
     assert.equal(argv[0], "qemu-system-x86_64");
     assert.deepEqual(after(argv, "-machine"), ["pc,accel=tcg"]);
-    assert.deepEqual(after(argv, "-cpu"), ["max"]);
+    assert.deepEqual(after(argv, "-cpu"), ["Nehalem"]);
     assert.deepEqual(after(argv, "-m"), ["2048M"]);
     assert.deepEqual(after(argv, "-smp"), ["2"]);
     assert.deepEqual(after(argv, "-kernel"), ["/c/vmlinuz"]);
