@@ -73,7 +73,11 @@ export function qemuArgv(spec: QemuSpec): string[] {
     "-name",
     "vm-run",
     "-machine",
-    `pc,accel=${spec.accel}`,
+    "pc",
+    // Multi-threaded TCG made node segfault at random inside the guest (several runs in ten with 2 vCPUs,
+    // none in four with one): TCG runs the vCPUs on one host thread.
+    "-accel",
+    spec.accel === "kvm" ? "kvm" : "tcg,thread=single",
     "-cpu",
     // TCG: a real CPU model without AVX. "max" advertises AVX/AVX2, which QEMU 7.2 emulates imperfectly:
     // node (V8) then dies with SIGILL or wasm faults inside the VM.

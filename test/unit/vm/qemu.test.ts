@@ -20,7 +20,8 @@ describe("qemu argv", () => {
   it("boots the kernel under TCG with the serial console on stdio and no reboot", () => {
     const argv = qemuArgv(spec());
     assert.equal(argv[0], "qemu-system-x86_64");
-    assert.deepEqual(after(argv, "-machine"), ["pc,accel=tcg"]);
+    assert.deepEqual(after(argv, "-machine"), ["pc"]);
+    assert.deepEqual(after(argv, "-accel"), ["tcg,thread=single"]);
     assert.deepEqual(after(argv, "-cpu"), ["Nehalem"]);
     assert.deepEqual(after(argv, "-m"), ["2048M"]);
     assert.deepEqual(after(argv, "-smp"), ["2"]);
@@ -33,6 +34,7 @@ describe("qemu argv", () => {
 
   it("uses -cpu host under KVM", () => {
     assert.deepEqual(after(qemuArgv(spec({ accel: "kvm" })), "-cpu"), ["host"]);
+    assert.deepEqual(after(qemuArgv(spec({ accel: "kvm" })), "-accel"), ["kvm"]);
   });
 
   it("has no network to the outside: no default NIC, no user-mode netdev", () => {
