@@ -1,8 +1,10 @@
 // The lab's custom resources (one dynamic provider each). Inputs are plain data from the plan.
 import * as pulumi from "@pulumi/pulumi";
-import type { LabPlan } from "./topology.ts";
+import type { AgentInputs } from "./providers/agent-handler.ts";
+import type { PodInputs } from "./providers/pod-handler.ts";
+import type { UnderlayPortInputs } from "./providers/underlay-port-handler.ts";
+import type { VerificationInputs } from "./providers/verification-handler.ts";
 import { providerFor } from "./providers/dynamic.ts";
-import type { RunningPod } from "../verify/expectations.ts";
 
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
@@ -25,17 +27,8 @@ export class Bridge extends pulumi.dynamic.Resource {
   }
 }
 
-export interface AgentArgs {
-  hostNetns: string;
-  nodeName: string;
-  manifestPath: string;
-  runDir: string;
-  labels: Record<string, string>;
-  rrClusterId?: string;
-}
-
 export class Agent extends pulumi.dynamic.Resource {
-  constructor(resourceName: string, args: In<AgentArgs>, opts?: pulumi.CustomResourceOptions) {
+  constructor(resourceName: string, args: In<AgentInputs>, opts?: pulumi.CustomResourceOptions) {
     super(providerFor("agent"), resourceName, args, opts, "calico-lab", "Agent");
   }
 }
@@ -78,24 +71,11 @@ export class OutsideRouter extends pulumi.dynamic.Resource {
   }
 }
 
-export interface PodArgs {
-  name: string;
-  netns: string;
-  hostNetns: string;
-  host: string;
-  namespace: string;
-  containerId: string;
-  manifestPath: string;
-  runDir: string;
-  server: boolean;
-  serverPort: number;
-}
-
 /** A pod: a namespace wired by the CNI plugin as a kubelet would; `ip` is the address IPAM gave it. */
 export class Pod extends pulumi.dynamic.Resource {
   declare readonly ip: pulumi.Output<string>;
   declare readonly hostInterface: pulumi.Output<string>;
-  constructor(resourceName: string, args: In<PodArgs>, opts?: pulumi.CustomResourceOptions) {
+  constructor(resourceName: string, args: In<PodInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
       providerFor("pod"),
       resourceName,
@@ -107,30 +87,11 @@ export class Pod extends pulumi.dynamic.Resource {
   }
 }
 
-export interface UnderlayPortArgs {
-  netns: string;
-  ifname: string;
-  switchNetns: string;
-  port: string;
-  bridge: string;
-  cidr: string;
-  mtu: number;
-  defaultRoute?: boolean;
-}
-
 export class UnderlayPort extends pulumi.dynamic.Resource {
   declare readonly cidr: pulumi.Output<string>;
-  constructor(resourceName: string, args: In<UnderlayPortArgs>, opts?: pulumi.CustomResourceOptions) {
+  constructor(resourceName: string, args: In<UnderlayPortInputs>, opts?: pulumi.CustomResourceOptions) {
     super(providerFor("underlayPort"), resourceName, args, opts, "calico-lab", "UnderlayPort");
   }
-}
-
-export interface VerificationArgs {
-  plan: LabPlan;
-  pods: RunningPod[];
-  runDir: string;
-  deadlineMs: number;
-  checksVersion: string;
 }
 
 /** Runs the lab's checks on create and whenever the lab changes; fails the update when one fails. */
@@ -141,7 +102,7 @@ export class Verification extends pulumi.dynamic.Resource {
   declare readonly encapsulation: pulumi.Output<string>;
   declare readonly reportMarkdown: pulumi.Output<string>;
   declare readonly reportHtml: pulumi.Output<string>;
-  constructor(resourceName: string, args: In<VerificationArgs>, opts?: pulumi.CustomResourceOptions) {
+  constructor(resourceName: string, args: In<VerificationInputs>, opts?: pulumi.CustomResourceOptions) {
     super(
       providerFor("verification"),
       resourceName,
