@@ -48,16 +48,7 @@ async function ipamState(): Promise<string> {
 }
 
 describe("routing: BGP mode, 3 hosts × 2 pods", { skip: !isRoot() && "needs root", timeout: 300_000 }, () => {
-  before(async () => {
-    try {
-      await lab.build();
-      await lab.startAgents();
-      await lab.addPods(2);
-    } catch (e) {
-      await lab.teardown();
-      throw e;
-    }
-  });
+  before(() => lab.up(2));
   after(() => lab.teardown());
 
   test("each host's routes to remote blocks are exactly `<block> via <node-ip> dev eth0 proto bird`, own blocks blackholed", async () => {

@@ -236,6 +236,25 @@ export class RoutingLab {
       .filter((l) => /(^|\s)10\.244\./.test(l) && !/ dev cali/.test(l));
   }
 
+  /** build → agents → pods, each step announced to `mark`; a failure anywhere tears down what was made. */
+  async up(
+    perHost: number,
+    onHosts?: readonly number[],
+    mark: (step: string) => void = () => {},
+  ): Promise<void> {
+    try {
+      await this.build();
+      mark("namespaces, underlay and etcd up");
+      await this.startAgents();
+      mark(`${this.hosts.length} agents ready`);
+      await this.addPods(perHost, onHosts);
+      mark(`${this.pods.length} pods added`);
+    } catch (e) {
+      await this.teardown();
+      throw e;
+    }
+  }
+
   async teardown(): Promise<void> {
     for (const h of this.hosts) if (h.runDir) await stopAgent(h.runDir).catch(() => undefined);
     await this.etcd?.stop().catch(() => undefined);

@@ -144,19 +144,7 @@ describe(
   "routing: IPIP mode, 3 hosts, 2 pods on different hosts; then ipipMode Never live",
   { skip: skip ?? false, timeout: 900_000 },
   () => {
-    before(async () => {
-      try {
-        await lab.build();
-        mark("namespaces, underlay and etcd up");
-        await lab.startAgents();
-        mark("3 agents ready");
-        await lab.addPods(1, [0, 1]);
-        mark("2 pods added");
-      } catch (e) {
-        await lab.teardown();
-        throw e;
-      }
-    });
+    before(() => lab.up(1, [0, 1], mark));
     after(async () => {
       if (process.env.VM_RUN) await dumpAgentLogs();
       await lab.teardown();

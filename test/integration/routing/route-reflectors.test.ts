@@ -68,16 +68,7 @@ async function routesComplete(h: LabHost): Promise<boolean> {
 }
 
 describe("routing: route reflectors, 5 hosts", { skip: !isRoot() && "needs root", timeout: 300_000 }, () => {
-  before(async () => {
-    try {
-      await lab.build();
-      await lab.startAgents();
-      await lab.addPods(1);
-    } catch (e) {
-      await lab.teardown();
-      throw e;
-    }
-  });
+  before(() => lab.up(1));
   after(() => lab.teardown());
 
   test("full mesh first: every node has 4 node-to-node mesh sessions", async () => {

@@ -31,16 +31,7 @@ describe(
   "routing: VXLAN mode, 3 hosts × 2 pods",
   { skip: !isRoot() && "needs root", timeout: 300_000 },
   () => {
-    before(async () => {
-      try {
-        await lab.build();
-        await lab.startAgents();
-        await lab.addPods(2);
-      } catch (e) {
-        await lab.teardown();
-        throw e;
-      }
-    });
+    before(() => lab.up(2));
     after(() => lab.teardown());
 
     test("vxlan.calico: VNI 4096, UDP 4789, MTU 1410, the node's VTEP MAC and tunnel /32; no BIRD", async () => {
