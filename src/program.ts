@@ -7,7 +7,7 @@ import { formatProblems, type ConfigProblem } from "./config/problems.ts";
 import { Lab } from "./lab/components.ts";
 import { LabFile, RunFolder } from "./lab/resources.ts";
 import { planLab } from "./lab/topology.ts";
-import { preflight } from "./agent/felix/preflight.ts";
+import { degradable, degradedMessage, preflight } from "./agent/felix/preflight.ts";
 import { loadTemplate, renderManifest, variantFromStackConfig } from "./manifest/index.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -61,7 +61,10 @@ export async function main() {
   // Kernel features the mode needs, probed in a throwaway namespace: refused before anything is created.
   if (process.env.CALICO_LAB_SKIP_PREFLIGHT !== "1") {
     const missing = await preflight(config.mode);
-    if (missing.length > 0) throw new pulumi.RunError(missing.map((m) => m.message).join("\n"));
+    const refused = missing.filter((m) => !degradable(config.mode, m.feature));
+    if (refused.length > 0) throw new pulumi.RunError(refused.map((m) => m.message).join("\n"));
+    for (const m of missing)
+      if (degradable(config.mode, m.feature)) void pulumi.log.warn(degradedMessage(config.mode, m.feature));
   }
 
   const plan = planLab(config);
@@ -88,6 +91,9 @@ export async function main() {
     podCidr: config.podCidr,
     switchNamespace: plan.switchNetns,
     hosts: Object.fromEntries(plan.hosts.map((h) => [h.name, { namespace: h.netns, address: h.cidr }])),
+    ...(plan.router
+      ? { router: { namespace: plan.router.netns, addresses: plan.router.legs.map((l) => l.cidr) } }
+      : {}),
     pods: Object.fromEntries(
       lab.pods.map((p, i) => [
         plan.pods[i]!.name,
@@ -99,6 +105,7 @@ export async function main() {
     verification: {
       passed: v.passed,
       failed: v.failed,
+      skipped: v.skipped,
       encapsulation: v.encapsulation,
       checks: v.checks,
     },

@@ -36,7 +36,13 @@ export interface StackOutputs {
   switchNamespace?: string;
   hosts?: Record<string, { namespace: string; address: string }>;
   pods?: Record<string, { namespace: string; host: string; ip: string }>;
-  verification?: { passed: number; failed: number; encapsulation?: string; checks: string[] };
+  verification?: {
+    passed: number;
+    failed: number;
+    skipped?: number;
+    encapsulation?: string;
+    checks: string[];
+  };
   report?: { markdown: string; html: string };
 }
 

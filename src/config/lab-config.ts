@@ -36,11 +36,19 @@ export interface OutsideConfig {
   asNumber?: number;
 }
 
+/** A routed underlay's second subnet: its hosts sit behind the router namespace (the seeds' "different network"). */
+export interface RoutedSubnet {
+  cidr: string;
+  prefixLength: number;
+}
+
 export interface LabConfig {
   stack: string;
   mode: Mode;
   underlayCidr: string;
   underlayPrefixLength: number;
+  /** Set: the underlay is two subnets joined by a router namespace; hosts are in whichever holds their address. */
+  routed?: RoutedSubnet;
   mtu: number;
   podCidr: string;
   serviceCidr: string;
@@ -78,6 +86,7 @@ export const DEFAULTS = {
 const KNOWN_KEYS = [
   "mode",
   "underlayCidr",
+  "routedCidr",
   "hostOffset",
   "mtu",
   "podCidr",
@@ -203,6 +212,10 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
   const pods = parseNetwork(key("podCidr"), raw.podCidr ?? DEFAULTS.podCidr, problems);
   const services = parseNetwork(key("serviceCidr"), raw.serviceCidr ?? DEFAULTS.serviceCidr, problems);
 
+  const routed =
+    raw.routedCidr === undefined ? undefined : parseNetwork(key("routedCidr"), raw.routedCidr, problems);
+  if (routed) checkRouted(routed, { underlay, pods, services, mode, raw }, problems);
+
   if (underlay && pods && underlay.isOverlapping(pods)) {
     problems.push({
       field: key("podCidr"),
@@ -318,17 +331,28 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
       }
       if (address && underlay) {
         const ip = IPv4.fromDecimalDottedString(address);
-        const inside = underlay.contains(single(ip));
+        const subnet = [underlay, ...(routed ? [routed] : [])].find((n) => n.contains(single(ip)));
         const isNetOrBcast =
-          ip.getValue() === underlay.getFirst().getValue() || ip.getValue() === underlay.getLast().getValue();
-        if (!inside || isNetOrBcast) {
+          subnet &&
+          (ip.getValue() === subnet.getFirst().getValue() || ip.getValue() === subnet.getLast().getValue());
+        const where = routed
+          ? `${underlay.toCidrString()} or ${routed.toCidrString()}`
+          : underlay.toCidrString();
+        if (!subnet || isNetOrBcast) {
           problems.push({
             field: `${field}.address`,
             value: shown(address),
-            message: inside
+            message: subnet
               ? "the network or broadcast address cannot be a host"
-              : `outside the underlay ${underlay.toCidrString()}`,
-            fix: `pick a host address inside ${underlay.toCidrString()}`,
+              : `outside the underlay ${where}`,
+            fix: `pick a host address inside ${where}`,
+          });
+        } else if (routed && ip.isEquals(routerAddress(subnet))) {
+          problems.push({
+            field: `${field}.address`,
+            value: shown(address),
+            message: `the router namespace has this address (the first of ${subnet.toCidrString()})`,
+            fix: "pick another host address; the router takes each subnet's first address",
           });
         }
         if (pods && pods.contains(single(ip))) {
@@ -356,9 +380,17 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
 
   const podConfigs = parsePods(raw, hosts, problems);
   const routeReflectors = parseRouteReflectors(raw, hosts, problems);
-  const outside = parseOutside(raw, underlay, hosts, problems);
+  const outside = parseOutside(raw, underlay, hosts, problems, routed);
 
-  if (problems.length > 0 || !underlay || !pods || !services || !outside) return { ok: false, problems };
+  if (
+    problems.length > 0 ||
+    !underlay ||
+    !pods ||
+    !services ||
+    !outside ||
+    (raw.routedCidr !== undefined && !routed)
+  )
+    return { ok: false, problems };
   return {
     ok: true,
     config: {
@@ -366,6 +398,9 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
       mode,
       underlayCidr: underlay.toCidrString(),
       underlayPrefixLength: Number(underlay.cidrPrefix.getValue()),
+      ...(routed
+        ? { routed: { cidr: routed.toCidrString(), prefixLength: Number(routed.cidrPrefix.getValue()) } }
+        : {}),
       mtu,
       podCidr: pods.toCidrString(),
       serviceCidr: services.toCidrString(),
@@ -544,6 +579,7 @@ function parseOutside(
   underlay: IPv4CidrRange | undefined,
   hosts: HostConfig[],
   problems: ConfigProblem[],
+  routed?: IPv4CidrRange,
 ): OutsideConfig | undefined {
   if (!underlay) return undefined;
   const v = (raw.outside ?? {}) as Raw;
@@ -557,6 +593,7 @@ function parseOutside(
     return undefined;
   }
   const taken = new Set(hosts.map((h) => h.address));
+  if (routed) taken.add(routerAddress(underlay).toString());
   let address: string;
   if (v.address === undefined) {
     // .200 when it is inside and free, else the highest free address: never a problem of the user's making.
@@ -586,6 +623,14 @@ function parseOutside(
       });
     }
     const clash = hosts.find((h) => h.address === address);
+    if (routed && address === routerAddress(underlay).toString()) {
+      problems.push({
+        field: `${key("outside")}.address`,
+        value: shown(address),
+        message: `the router namespace has this address (the first of ${underlay.toCidrString()})`,
+        fix: "pick another address for the outside host",
+      });
+    }
     if (clash) {
       problems.push({
         field: `${key("outside")}.address`,
@@ -608,4 +653,57 @@ function parseOutside(
     } else asNumber = n;
   }
   return { address, ...(asNumber !== undefined ? { asNumber } : {}) };
+}
+
+/** The router namespace's leg in a subnet of a routed underlay: the subnet's first address. */
+export function routerAddress(subnet: IPv4CidrRange): IPv4 {
+  return subnet.getFirst().nextIPNumber();
+}
+
+/** Modes whose pod traffic can cross the router: it knows the node subnets, never the pod blocks. */
+const ROUTED_MODES: readonly Mode[] = ["ipip", "crosssubnet", "vxlan"];
+
+function checkRouted(
+  routed: IPv4CidrRange,
+  ctx: {
+    underlay: IPv4CidrRange | undefined;
+    pods: IPv4CidrRange | undefined;
+    services: IPv4CidrRange | undefined;
+    mode: Mode;
+    raw: Raw;
+  },
+  problems: ConfigProblem[],
+): void {
+  const field = key("routedCidr");
+  const value = shown(ctx.raw.routedCidr);
+  for (const [what, net] of [
+    ["the underlay", ctx.underlay],
+    ["the pod network", ctx.pods],
+    ["the service network", ctx.services],
+  ] as const) {
+    if (net && routed.isOverlapping(net)) {
+      problems.push({
+        field,
+        value,
+        message: `the second subnet overlaps ${what} ${net.toCidrString()}`,
+        fix: "pick a separate subnet, e.g. 192.168.20.0/24 beside 192.168.19.0/24",
+      });
+    }
+  }
+  if (routed.cidrPrefix.getValue() > 30n) {
+    problems.push({
+      field,
+      value,
+      message: "the second subnet has no room for the router and a host",
+      fix: "use a /30 or larger, e.g. 192.168.20.0/24",
+    });
+  }
+  if (MODES.includes(ctx.mode) && !ROUTED_MODES.includes(ctx.mode)) {
+    problems.push({
+      field,
+      value,
+      message: `mode ${ctx.mode} does not encapsulate, and the router between the subnets knows no pod routes: pod traffic across it would be dropped`,
+      fix: `use mode crosssubnet (IP-in-IP across subnets only), ipip or vxlan; or remove ${field} for a flat underlay`,
+    });
+  }
 }

@@ -22,6 +22,32 @@ export async function createNetns(name: string): Promise<void> {
   await run(["ip", "-n", name, "link", "set", "dev", "lo", "up"]);
 }
 
+/** IPv4 forwarding in the namespace (a router's; the hosts' is the agent's business, as Felix's). */
+export async function setForwarding(name: string, on: boolean): Promise<void> {
+  await run([
+    "ip",
+    "netns",
+    "exec",
+    assertNetnsName(name),
+    "sysctl",
+    "-qw",
+    `net.ipv4.ip_forward=${on ? 1 : 0}`,
+  ]);
+}
+
+export async function forwarding(name: string): Promise<boolean> {
+  const r = await tryRun([
+    "ip",
+    "netns",
+    "exec",
+    assertNetnsName(name),
+    "sysctl",
+    "-n",
+    "net.ipv4.ip_forward",
+  ]);
+  return r.stdout.trim() === "1";
+}
+
 /** Creates the namespace unless it exists; brings loopback up either way. */
 export async function ensureNetns(name: string): Promise<void> {
   if (!(await netnsExists(name))) await createNetns(name);

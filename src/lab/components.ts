@@ -23,32 +23,70 @@ import {
   Verification,
 } from "./resources.ts";
 
-/** The flat L2 underlay: a bridge in its own switch namespace (nothing in the root namespace). */
+/**
+ * The underlay: a bridge per subnet in its own switch namespace (nothing in the root namespace). Flat: one
+ * subnet. Routed: two, and a router namespace with a leg in each that forwards between them and knows no
+ * pod routes (the seeds' "different network", where IPIP CrossSubnet matters).
+ */
 export class Underlay extends pulumi.ComponentResource {
   readonly netns: NetworkNamespace;
-  readonly bridge: Bridge;
+  readonly bridges: Map<string, Bridge>;
+  readonly router?: NetworkNamespace;
+  /** Everything the hosts' ports need: the bridges, and the router's legs when routed. */
+  readonly ready: pulumi.Resource[];
   constructor(name: string, plan: LabPlan, opts?: pulumi.ComponentResourceOptions) {
     super("calico-lab:lab:Underlay", name, {}, opts);
     this.netns = new NetworkNamespace(`${name}-netns`, { name: plan.switchNetns }, { parent: this });
-    this.bridge = new Bridge(
-      `${name}-bridge`,
-      { netns: plan.switchNetns, name: plan.bridge, mtu: plan.mtu },
-      { parent: this, dependsOn: [this.netns] },
+    this.bridges = new Map(
+      plan.subnets.map((s, i) => [
+        s.bridge,
+        new Bridge(
+          i === 0 ? `${name}-bridge` : `${name}-${s.bridge}`,
+          { netns: plan.switchNetns, name: s.bridge, mtu: plan.mtu },
+          { parent: this, dependsOn: [this.netns] },
+        ),
+      ]),
     );
+    this.ready = [...this.bridges.values()];
+    if (plan.router) {
+      const r = plan.router;
+      this.router = new NetworkNamespace(
+        `${name}-router-netns`,
+        { name: r.netns, forwarding: true },
+        { parent: this },
+      );
+      for (const leg of r.legs) {
+        this.ready.push(
+          new UnderlayPort(
+            `${name}-router-${leg.ifname}`,
+            {
+              netns: r.netns,
+              ifname: leg.ifname,
+              switchNetns: plan.switchNetns,
+              port: leg.port,
+              bridge: leg.bridge,
+              cidr: leg.cidr,
+              mtu: plan.mtu,
+              routes: [],
+            },
+            { parent: this, dependsOn: [this.router, this.bridges.get(leg.bridge)!] },
+          ),
+        );
+      }
+    }
     this.registerOutputs({});
   }
 }
 
-/** A namespace on the underlay: its eth0 is a veth whose peer is a port of the switch's bridge. */
+/** A namespace on the underlay: its eth0 is a veth whose peer is a port of its subnet's bridge. */
 export class UnderlayHost extends pulumi.ComponentResource {
   readonly netns: NetworkNamespace;
   readonly port: UnderlayPort;
   constructor(
     name: string,
-    host: Pick<HostPlan, "netns" | "ifname" | "port" | "cidr">,
+    host: Pick<HostPlan, "netns" | "ifname" | "port" | "cidr" | "bridge" | "routes">,
     lab: LabPlan,
     underlay: Underlay,
-    defaultRoute: boolean,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("calico-lab:lab:Host", name, {}, opts);
@@ -60,12 +98,12 @@ export class UnderlayHost extends pulumi.ComponentResource {
         ifname: host.ifname,
         switchNetns: lab.switchNetns,
         port: host.port,
-        bridge: lab.bridge,
+        bridge: host.bridge,
         cidr: host.cidr,
         mtu: lab.mtu,
-        defaultRoute,
+        routes: host.routes,
       },
-      { parent: this, dependsOn: [this.netns, underlay.bridge] },
+      { parent: this, dependsOn: [this.netns, underlay.bridges.get(host.bridge)!] },
     );
     this.registerOutputs({});
   }
@@ -77,6 +115,8 @@ export function verificationCodeHash(): string {
   const h = createHash("sha256");
   for (const f of readdirSync(dir).sort())
     if (f.endsWith(".ts")) h.update(f).update(readFileSync(join(dir, f)));
+  // What the handler makes of a report (counts, lines) is part of the checks' output too.
+  h.update(readFileSync(fileURLToPath(new URL("./providers/verification-handler.ts", import.meta.url))));
   return h.digest("hex").slice(0, 16);
 }
 
@@ -105,9 +145,9 @@ export class Lab extends pulumi.ComponentResource {
     super("calico-lab:lab:Lab", name, {}, opts);
     const parent = { parent: this };
     this.underlay = new Underlay("underlay", plan, parent);
-    this.hosts = plan.hosts.map((h) => new UnderlayHost(h.name, h, plan, this.underlay, true, parent));
+    this.hosts = plan.hosts.map((h) => new UnderlayHost(h.name, h, plan, this.underlay, parent));
     const outsidePlan: OutsidePlan = plan.outside;
-    const outside = new UnderlayHost("outside", outsidePlan, plan, this.underlay, false, parent);
+    const outside = new UnderlayHost("outside", outsidePlan, plan, this.underlay, parent);
 
     const master = this.hosts[0]!;
     const etcd = new Etcd(
@@ -137,7 +177,10 @@ export class Lab extends pulumi.ComponentResource {
             labels: h.labels,
             ...(h.rrClusterId ? { rrClusterId: h.rrClusterId } : {}),
           },
-          { parent: this, dependsOn: [this.hosts[i]!.port, etcd, calicoResources, o.manifestReady] },
+          {
+            parent: this,
+            dependsOn: [this.hosts[i]!.port, ...this.underlay.ready, etcd, calicoResources, o.manifestReady],
+          },
         ),
     );
     const routers: pulumi.Resource[] = [];

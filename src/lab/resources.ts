@@ -1,6 +1,7 @@
 // The lab's custom resources (one dynamic provider each). Inputs are plain data from the plan.
 import * as pulumi from "@pulumi/pulumi";
 import type { AgentInputs } from "./providers/agent-handler.ts";
+import type { NetnsInputs } from "./providers/netns-handler.ts";
 import type { PodInputs } from "./providers/pod-handler.ts";
 import type { UnderlayPortInputs } from "./providers/underlay-port-handler.ts";
 import type { VerificationInputs } from "./providers/verification-handler.ts";
@@ -10,7 +11,7 @@ type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 export class NetworkNamespace extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
-  constructor(resourceName: string, args: In<{ name: string }>, opts?: pulumi.CustomResourceOptions) {
+  constructor(resourceName: string, args: In<NetnsInputs>, opts?: pulumi.CustomResourceOptions) {
     super(providerFor("netns"), resourceName, args, opts, "calico-lab", "NetworkNamespace");
   }
 }
@@ -98,6 +99,7 @@ export class UnderlayPort extends pulumi.dynamic.Resource {
 export class Verification extends pulumi.dynamic.Resource {
   declare readonly passed: pulumi.Output<number>;
   declare readonly failed: pulumi.Output<number>;
+  declare readonly skipped: pulumi.Output<number>;
   declare readonly checks: pulumi.Output<string[]>;
   declare readonly encapsulation: pulumi.Output<string>;
   declare readonly reportMarkdown: pulumi.Output<string>;
@@ -110,6 +112,7 @@ export class Verification extends pulumi.dynamic.Resource {
         ...args,
         passed: undefined,
         failed: undefined,
+        skipped: undefined,
         checks: undefined,
         encapsulation: undefined,
         reportMarkdown: undefined,

@@ -1,9 +1,46 @@
 // The lab's plan: which namespaces, links and addresses a LabConfig means. Pure: no effects here.
-import { RR_CLUSTER_ID, type HostConfig, type LabConfig, type Mode } from "../config/lab-config.ts";
+import { IPv4CidrRange } from "ip-num";
+import {
+  RR_CLUSTER_ID,
+  routerAddress,
+  type HostConfig,
+  type LabConfig,
+  type Mode,
+} from "../config/lab-config.ts";
 
 /** The switch namespace holds the underlay bridge; each host's eth0 is a veth whose peer is a bridge port. */
 export const UNDERLAY_BRIDGE = "br0";
+/** A routed underlay's second subnet has its own bridge in the same switch namespace. */
+export const ROUTED_BRIDGE = "br1";
 export const HOST_UNDERLAY_IF = "eth0";
+
+/** A route an underlay interface gets: `to` (default or a CIDR), through `via` or straight out of the link. */
+export interface UnderlayRoute {
+  to: string;
+  via?: string;
+}
+
+/** One L2 segment of the underlay: a bridge, and on a routed underlay the router's address in it. */
+export interface SubnetPlan {
+  cidr: string;
+  bridge: string;
+  router?: string;
+}
+
+export interface RouterLeg {
+  ifname: string;
+  port: string;
+  bridge: string;
+  address: string;
+  cidr: string;
+}
+
+/** The router namespace of a routed underlay: a leg in each subnet, forwarding on, no pod routes. */
+export interface RouterPlan {
+  name: "router";
+  netns: string;
+  legs: RouterLeg[];
+}
 
 export interface HostPlan {
   name: string;
@@ -12,9 +49,14 @@ export interface HostPlan {
   ifname: string;
   /** Bridge port name inside the switch namespace (the host's name). */
   port: string;
+  /** The bridge of the host's subnet. */
+  bridge: string;
   address: string;
   /** address/prefix on the underlay. */
   cidr: string;
+  /** The subnet the host is in. */
+  subnet: string;
+  routes: UnderlayRoute[];
   labels: Record<string, string>;
   /** Set on route reflectors (Calico's routeReflectorClusterID). */
   rrClusterId?: string;
@@ -36,8 +78,10 @@ export interface OutsidePlan {
   netns: string;
   ifname: string;
   port: string;
+  bridge: string;
   address: string;
   cidr: string;
+  routes: UnderlayRoute[];
   asNumber?: number;
 }
 
@@ -45,7 +89,11 @@ export interface LabPlan {
   stack: string;
   mode: Mode;
   switchNetns: string;
+  /** The first subnet's bridge. */
   bridge: string;
+  /** The underlay's subnets: one (flat) or two joined by `router` (routed). */
+  subnets: SubnetPlan[];
+  router?: RouterPlan;
   mtu: number;
   underlayCidr: string;
   podCidr: string;
@@ -63,28 +111,79 @@ export function netnsName(stack: string, suffix: string): string {
   return `${stack}-${suffix}`;
 }
 
+export function planSubnets(config: LabConfig): SubnetPlan[] {
+  const first = IPv4CidrRange.fromCidr(config.underlayCidr);
+  if (!config.routed) return [{ cidr: config.underlayCidr, bridge: UNDERLAY_BRIDGE }];
+  const second = IPv4CidrRange.fromCidr(config.routed.cidr);
+  return [
+    { cidr: config.underlayCidr, bridge: UNDERLAY_BRIDGE, router: routerAddress(first).toString() },
+    { cidr: config.routed.cidr, bridge: ROUTED_BRIDGE, router: routerAddress(second).toString() },
+  ];
+}
+
+/** The subnet holding an address (parseLabConfig guarantees there is one). */
+export function subnetOf(subnets: readonly SubnetPlan[], address: string): SubnetPlan {
+  const ip = IPv4CidrRange.fromCidr(`${address}/32`);
+  const s = subnets.find((n) => IPv4CidrRange.fromCidr(n.cidr).contains(ip));
+  if (!s)
+    throw new Error(`${address} is in none of the underlay subnets ${subnets.map((n) => n.cidr).join(", ")}`);
+  return s;
+}
+
+const prefixOf = (cidr: string) => cidr.split("/")[1]!;
+
+/** Flat: everything beyond the pools is on the wire. Routed: the router is the way out of the subnet. */
+function hostRoutes(subnet: SubnetPlan): UnderlayRoute[] {
+  return [subnet.router ? { to: "default", via: subnet.router } : { to: "default" }];
+}
+
 export function planHost(config: LabConfig, host: HostConfig): HostPlan {
   const rr = config.routeReflectors.includes(host.name);
+  const subnet = subnetOf(planSubnets(config), host.address);
   return {
     name: host.name,
     netns: netnsName(config.stack, host.name),
     ifname: HOST_UNDERLAY_IF,
     port: host.name,
+    bridge: subnet.bridge,
     address: host.address,
-    cidr: `${host.address}/${config.underlayPrefixLength}`,
+    cidr: `${host.address}/${prefixOf(subnet.cidr)}`,
+    subnet: subnet.cidr,
+    routes: hostRoutes(subnet),
     labels: rr ? { ...host.labels, "route-reflector": "true" } : host.labels,
     ...(rr ? { rrClusterId: RR_CLUSTER_ID } : {}),
+  };
+}
+
+function planRouter(config: LabConfig, subnets: readonly SubnetPlan[]): RouterPlan | undefined {
+  if (subnets.length < 2) return undefined;
+  return {
+    name: "router",
+    netns: netnsName(config.stack, "router"),
+    legs: subnets.map((s, i) => ({
+      ifname: `eth${i}`,
+      // Dots cannot appear in host names, so these ports never clash with a host's.
+      port: `router.${String.fromCharCode(97 + i)}`,
+      bridge: s.bridge,
+      address: s.router!,
+      cidr: `${s.router!}/${prefixOf(s.cidr)}`,
+    })),
   };
 }
 
 export function planLab(config: LabConfig): LabPlan {
   const hosts = config.hosts.map((h) => planHost(config, h));
   const master = hosts[0]!;
+  const subnets = planSubnets(config);
+  const router = planRouter(config, subnets);
+  const first = subnets[0]!;
   return {
     stack: config.stack,
     mode: config.mode,
     switchNetns: netnsName(config.stack, "underlay"),
     bridge: UNDERLAY_BRIDGE,
+    subnets,
+    ...(router ? { router } : {}),
     mtu: config.mtu,
     underlayCidr: config.underlayCidr,
     podCidr: config.podCidr,
@@ -103,8 +202,11 @@ export function planLab(config: LabConfig): LabPlan {
       netns: netnsName(config.stack, "outside"),
       ifname: HOST_UNDERLAY_IF,
       port: "outside",
+      bridge: first.bridge,
       address: config.outside.address,
       cidr: `${config.outside.address}/${config.underlayPrefixLength}`,
+      // No default route: the outside host knows no pods (natOutgoing must hide them). Routed: the far subnet.
+      routes: subnets.slice(1).map((s) => ({ to: s.cidr, via: first.router! })),
       ...(config.outside.asNumber !== undefined ? { asNumber: config.outside.asNumber } : {}),
     },
     routeReflectors: config.routeReflectors,
@@ -115,6 +217,16 @@ export function planLab(config: LabConfig): LabPlan {
       endpoint: `http://${master.address}:2379`,
     },
   };
+}
+
+/** Whether two hosts share an underlay subnet (traffic between them never crosses the router). */
+export function sameSubnetHosts(a: Pick<HostPlan, "subnet">, b: Pick<HostPlan, "subnet">): boolean {
+  return a.subnet === b.subnet;
+}
+
+/** The argv tail of `ip route replace` for an underlay route. */
+export function underlayRouteArgs(r: UnderlayRoute, ifname: string): string[] {
+  return [r.to, ...(r.via ? ["via", r.via] : []), "dev", ifname];
 }
 
 export interface PingPair {

@@ -29,17 +29,23 @@ export function podPairs(pods: readonly RunningPod[]): PodPair[] {
   return out;
 }
 
-/** How cross-node pod traffic must look on a flat underlay in each mode. */
-export function expectedEncapsulation(mode: Mode): Encapsulation {
+/** How cross-node pod traffic must look on the underlay in each mode, between hosts of one subnet or not. */
+export function expectedEncapsulation(mode: Mode, sameSubnet = true): Encapsulation {
   switch (mode) {
     case "ipip":
       return "ipip";
     case "vxlan":
       return "vxlan";
+    case "crosssubnet":
+      return sameSubnet ? "plain" : "ipip";
     default:
-      // bgp; crosssubnet on one subnet does not encapsulate.
       return "plain";
   }
+}
+
+/** Whether a route line needs the kernel's ipip module (a route through tunl0). */
+export function needsIpip(routeLine: string): boolean {
+  return / dev tunl0( |$)/.test(routeLine);
 }
 
 export interface HostExpectations {

@@ -30,14 +30,11 @@ const MODE_STORY: Record<string, string> = {
 
 export function renderMarkdown(plan: LabPlan, pods: readonly RunningPod[], report: LabReport): string {
   const L: string[] = [];
-  const passed = report.checks.filter((c) => c.ok).length;
   L.push(`# Lab "${report.stack}" (${report.mode})`, "");
   L.push(MODE_STORY[report.mode] ?? "", "");
-  L.push(
-    `**${report.ok ? "Verified" : "FAILED"}**: ${passed} of ${report.checks.length} checks passed ` +
-      `in ${(report.durationMs / 1000).toFixed(1)} s (${report.verifiedAt}).`,
-    "",
-  );
+  L.push(`**${report.ok ? "Verified" : "FAILED"}**: ${verdict(report)} (${report.verifiedAt}).`, "");
+  const reasons = [...new Set(report.checks.flatMap((c) => (c.skipped ? [c.skipped] : [])))];
+  for (const r of reasons) L.push(`Skipped checks: ${r}.`, "");
   L.push("## Hosts and pods", "", "| host | underlay | pods |", "| --- | --- | --- |");
   for (const h of plan.hosts) {
     const mine = pods
@@ -47,15 +44,19 @@ export function renderMarkdown(plan: LabPlan, pods: readonly RunningPod[], repor
       `| ${h.name}${h.rrClusterId ? " (route reflector)" : ""} | ${h.cidr} | ${mine.join(", ") || "-"} |`,
     );
   }
+  if (plan.router)
+    L.push(`| router | ${plan.router.legs.map((l) => l.cidr).join(", ")} (forwards, knows no pods) | - |`);
   L.push(`| outside | ${plan.outside.cidr} | - |`, "");
-  if (report.capture) {
+  const captures = report.captures ?? (report.capture ? [report.capture] : []);
+  if (captures.length > 0) {
     L.push("## What the packets showed", "");
-    L.push(
-      `A ping from ${report.capture.from} to ${report.capture.to}, captured on the underlay bridge: ` +
-        `**${describePacket(report.capture.packet)}**.`,
-      "",
-    );
-    if (report.capture.packet) L.push("```", report.capture.packet.line, "```", "");
+    for (const c of captures) {
+      L.push(
+        `A ping from ${c.from} to ${c.to}, captured on the underlay bridge: **${describePacket(c.packet)}**.`,
+        "",
+      );
+      if (c.packet) L.push("```", c.packet.line, "```", "");
+    }
   }
   L.push("## Checks", "");
   for (const cat of Object.keys(CATEGORY_TITLES) as Category[]) {
@@ -67,7 +68,7 @@ export function renderMarkdown(plan: LabPlan, pods: readonly RunningPod[], repor
     for (const c of cs) {
       const esc = (s: string) => s.replace(/\|/g, "\\|");
       L.push(
-        `| ${c.ok ? "ok" : "**FAIL**"} | ${esc(c.name)}${c.crossNode ? " (cross-node)" : ""} | ${esc(c.expected)} | ${esc(c.seen)} |`,
+        `| ${c.skipped ? "skipped" : c.ok ? "ok" : "**FAIL**"} | ${esc(c.name)}${c.crossNode ? " (cross-node)" : ""} | ${esc(c.expected)} | ${esc(c.seen)} |`,
       );
     }
     L.push("");
@@ -85,6 +86,16 @@ export function renderMarkdown(plan: LabPlan, pods: readonly RunningPod[], repor
   return L.join("\n");
 }
 
+/** "40 of 42 checks passed, 2 skipped, in 3.1 s". */
+export function verdict(report: LabReport): string {
+  const skipped = report.checks.filter((c) => c.skipped).length;
+  const passed = report.checks.filter((c) => c.ok && !c.skipped).length;
+  return (
+    `${passed} of ${report.checks.length} checks passed${skipped ? `, ${skipped} skipped` : ""}, ` +
+    `in ${(report.durationMs / 1000).toFixed(1)} s`
+  );
+}
+
 function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
@@ -93,14 +104,35 @@ function escapeHtml(s: string): string {
 export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], report: LabReport): string {
   const boxW = 170;
   const gap = 30;
-  const hosts = [...plan.hosts.map((h) => ({ name: h.name, addr: h.address, rr: Boolean(h.rrClusterId) }))];
-  hosts.push({ name: "outside", addr: plan.outside.address, rr: false });
+  type Box = { name: string; addr: string; rr: boolean; subnets: number[] };
+  const subnetIndex = (cidr: string) =>
+    Math.max(
+      0,
+      plan.subnets.findIndex((s) => s.cidr === cidr),
+    );
+  const hosts: Box[] = plan.hosts.map((h) => ({
+    name: h.name,
+    addr: h.address,
+    rr: Boolean(h.rrClusterId),
+    subnets: [subnetIndex(h.subnet)],
+  }));
+  if (plan.router)
+    hosts.push({
+      name: "router",
+      addr: plan.router.legs.map((l) => l.address).join(" / "),
+      rr: false,
+      subnets: plan.router.legs.map((_, i) => i),
+    });
+  hosts.push({ name: "outside", addr: plan.outside.address, rr: false, subnets: [0] });
   const width = Math.max(hosts.length * (boxW + gap) + gap, 600);
   const podRows = Math.max(1, ...plan.hosts.map((h) => pods.filter((p) => p.host === h.name).length));
-  const height = 330 + podRows * 42;
+  const height = 330 + (plan.subnets.length - 1) * 14 + podRows * 42;
   const x = (i: number) => gap + i * (boxW + gap);
   const hostY = 150;
   const busY = 260;
+  const busGap = 14;
+  const busColors = ["#555", "#b9770e"];
+  const podTop = busY + (plan.subnets.length - 1) * busGap;
   const S: string[] = [];
   S.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">`,
@@ -128,9 +160,15 @@ export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], re
       );
     }
   }
-  if (kind === "ipip" || kind === "vxlan") {
+  // Tunnels: between every pair of hosts (ipip, vxlan), or only across subnets (crosssubnet).
+  const tunnelled = (a: number, b: number) =>
+    plan.mode === "crosssubnet"
+      ? plan.hosts[a]!.subnet !== plan.hosts[b]!.subnet
+      : kind === "ipip" || kind === "vxlan";
+  if (kind === "ipip" || kind === "vxlan" || plan.mode === "crosssubnet") {
     for (let a = 0; a < plan.hosts.length; a++)
       for (let b = a + 1; b < plan.hosts.length; b++) {
+        if (!tunnelled(a, b)) continue;
         const x1 = x(a) + boxW / 2;
         const x2 = x(b) + boxW / 2;
         S.push(
@@ -142,20 +180,26 @@ export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], re
     `<text x="${gap}" y="24" font-size="16" font-weight="bold">${escapeHtml(`${report.stack}: ${report.mode} mode`)}</text>`,
   );
   S.push(`<text x="${gap}" y="44" fill="${color}">${escapeHtml(`arcs: ${label}s between hosts`)}</text>`);
-  // Underlay bus.
-  S.push(
-    `<line x1="${gap / 2}" y1="${busY}" x2="${width - gap / 2}" y2="${busY}" stroke="#555" stroke-width="4"/>`,
-  );
-  S.push(
-    `<text x="${gap / 2}" y="${busY + 18}" fill="#555">underlay ${escapeHtml(plan.underlayCidr)} (bridge ${plan.bridge} in ${escapeHtml(plan.switchNetns)})</text>`,
-  );
-  hosts.forEach((h, i) => {
-    const hx = x(i);
+  // Underlay bus: one line per subnet (bridge), the labels under the last one.
+  plan.subnets.forEach((sn, i) => {
+    const y = busY + i * busGap;
     S.push(
-      `<line x1="${hx + boxW / 2}" y1="${hostY + 60}" x2="${hx + boxW / 2}" y2="${busY}" stroke="#555" stroke-width="2"/>`,
+      `<line x1="${gap / 2}" y1="${y}" x2="${width - gap / 2}" y2="${y}" stroke="${busColors[i] ?? "#555"}" stroke-width="4"/>`,
     );
     S.push(
-      `<rect x="${hx}" y="${hostY}" width="${boxW}" height="60" rx="8" fill="${h.name === "outside" ? "#eeeeee" : h.rr ? "#fdebd0" : "#d6eaf8"}" stroke="#333"/>`,
+      `<text x="${gap / 2 + i * (width / 2)}" y="${podTop + 18}" fill="${busColors[i] ?? "#555"}">underlay ${escapeHtml(sn.cidr)} (bridge ${sn.bridge} in ${escapeHtml(plan.switchNetns)})</text>`,
+    );
+  });
+  hosts.forEach((h, i) => {
+    const hx = x(i);
+    h.subnets.forEach((sn, k) => {
+      const lx = hx + boxW / 2 + (h.subnets.length > 1 ? (k - 0.5) * 40 : 0);
+      S.push(
+        `<line x1="${lx}" y1="${hostY + 60}" x2="${lx}" y2="${busY + sn * busGap}" stroke="${busColors[sn] ?? "#555"}" stroke-width="2"/>`,
+      );
+    });
+    S.push(
+      `<rect x="${hx}" y="${hostY}" width="${boxW}" height="60" rx="8" fill="${h.name === "outside" || h.name === "router" ? "#eeeeee" : h.rr ? "#fdebd0" : "#d6eaf8"}" stroke="#333"/>`,
     );
     S.push(
       `<text x="${hx + 10}" y="${hostY + 22}" font-weight="bold">${escapeHtml(h.name)}${h.rr ? " (RR)" : ""}</text>`,
@@ -165,7 +209,7 @@ export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], re
       .filter((p) => p.host === h.name)
       .forEach((p, j) => {
         // Name and address on two lines: "busybox-1 10.244.139.64" does not fit one line of a pod box.
-        const py = busY + 40 + j * 42;
+        const py = podTop + 40 + j * 42;
         S.push(
           `<rect x="${hx + 10}" y="${py}" width="${boxW - 20}" height="36" rx="5" fill="#d5f5e3" stroke="#1e8449"/>`,
         );
@@ -179,12 +223,26 @@ export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], re
   return S.join("\n");
 }
 
+function captureHtml(report: LabReport): string {
+  const captures = report.captures ?? (report.capture ? [report.capture] : []);
+  if (captures.length === 0) return "";
+  return (
+    "<h2>What the packets showed</h2>" +
+    captures
+      .map(
+        (c) =>
+          `<p>${escapeHtml(`${c.from} -> ${c.to}: ${describePacket(c.packet)}`)}</p>` +
+          (c.packet ? `<pre>${escapeHtml(c.packet.line)}</pre>` : ""),
+      )
+      .join("\n")
+  );
+}
+
 export function renderHtml(plan: LabPlan, pods: readonly RunningPod[], report: LabReport): string {
-  const passed = report.checks.filter((c) => c.ok).length;
   const rows = report.checks
     .map(
       (c) =>
-        `<tr class="${c.ok ? "ok" : "fail"}"><td>${c.ok ? "ok" : "FAIL"}</td><td>${escapeHtml(c.category)}</td><td>${escapeHtml(c.name)}${c.crossNode ? " <em>(cross-node)</em>" : ""}</td><td>${escapeHtml(c.expected)}</td><td>${escapeHtml(c.seen)}</td></tr>`,
+        `<tr class="${c.skipped ? "skipped" : c.ok ? "ok" : "fail"}"><td>${c.skipped ? "skipped" : c.ok ? "ok" : "FAIL"}</td><td>${escapeHtml(c.category)}</td><td>${escapeHtml(c.name)}${c.crossNode ? " <em>(cross-node)</em>" : ""}</td><td>${escapeHtml(c.expected)}</td><td>${escapeHtml(c.seen)}</td></tr>`,
     )
     .join("\n");
   return `<!doctype html>
@@ -194,14 +252,16 @@ body { font-family: sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; font-size: 13px; }
 td, th { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
 tr.fail td { background: #fadbd8; }
+tr.skipped td { color: #7f8c8d; }
 .verdict { font-size: 18px; font-weight: bold; color: ${report.ok ? "#1e8449" : "#c0392b"}; }
 pre { background: #f4f4f4; padding: 8px; overflow-x: auto; }
 </style></head><body>
 <h1>Lab "${escapeHtml(report.stack)}" — ${escapeHtml(report.mode)} mode</h1>
 <p>${escapeHtml(MODE_STORY[report.mode] ?? "")}</p>
-<p class="verdict">${report.ok ? "Verified" : "FAILED"}: ${passed} of ${report.checks.length} checks passed in ${(report.durationMs / 1000).toFixed(1)} s</p>
+<p class="verdict">${report.ok ? "Verified" : "FAILED"}: ${escapeHtml(verdict(report))}</p>
+${[...new Set(report.checks.flatMap((c) => (c.skipped ? [c.skipped] : [])))].map((r) => `<p>Skipped checks: ${escapeHtml(r)}.</p>`).join("\n")}
 ${renderTopologySvg(plan, pods, report)}
-${report.capture ? `<h2>What the packets showed</h2><p>${escapeHtml(describePacket(report.capture.packet))}</p>${report.capture.packet ? `<pre>${escapeHtml(report.capture.packet.line)}</pre>` : ""}` : ""}
+${captureHtml(report)}
 <h2>Checks</h2>
 <table><tr><th></th><th>category</th><th>check</th><th>expected</th><th>seen</th></tr>
 ${rows}

@@ -8,6 +8,8 @@ export interface CheckOutcome {
   ok: boolean;
   expected: string;
   seen: string;
+  /** Why the check could not run here (it counts as passed, and the report says so). */
+  skipped?: string;
 }
 
 export interface UnderlayReport {

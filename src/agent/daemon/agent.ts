@@ -112,13 +112,20 @@ export class Agent {
     const mode = modeName(manifest.pool);
     const needs = featuresFor(mode).filter((f) => f === "ipip" || f === "vxlan");
     if (manifest.felix.ipipEnabled === true && !needs.includes("ipip")) needs.push("ipip");
-    const refusals = await probeFeatures(mode, needs);
-    if (refusals.length > 0) throw new PreflightRefusal(refusals.join("\n"));
+    const probe = await probeFeatures(mode, needs);
+    if (probe.refusals.length > 0) throw new PreflightRefusal(probe.refusals.join("\n"));
+    for (const d of probe.degraded) this.log(`WARNING: ${d.message}`);
+    const degraded = probe.degraded.map((d) => d.message);
+    if (degraded.length > 0) await this.publish({ degraded });
 
     const result = await runStartup(this.settings, this.log);
     const ip = result.node.spec.bgp!.ipv4Address!;
     this.status.address = ip;
-    this.ctx = { underlayIf: await interfaceWithAddress(ip.split("/")[0]!), log: this.log };
+    this.ctx = {
+      underlayIf: await interfaceWithAddress(ip.split("/")[0]!),
+      log: this.log,
+      ...(probe.degraded.some((d) => d.feature === "ipip") ? { noIpip: true } : {}),
+    };
     this.log(
       `node ${this.args.nodeName} registered at ${ip} (underlay ${this.ctx.underlayIf}), mode ${mode}`,
     );

@@ -15,6 +15,8 @@ export interface AgentStatus {
   birdRestarts?: number;
   pid: number;
   error?: string;
+  /** What the node runs without, because the kernel lacks it (crosssubnet without ipip). */
+  degraded?: string[];
   /** Last reconcile error while ready (the loop keeps retrying). */
   lastError?: string;
   updatedAt: string;

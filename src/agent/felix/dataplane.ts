@@ -20,6 +20,8 @@ export interface ApplyContext {
   /** The interface holding the node's address (vxlan.calico's parent). */
   underlayIf: string;
   log: (m: string) => void;
+  /** The kernel has no ipip module and the mode runs without it (crosssubnet): tunl0 is never created. */
+  noIpip?: boolean;
   /** Last nat table input applied by this process (skip iptables-restore when unchanged). */
   lastNat?: string;
 }
@@ -103,6 +105,8 @@ export async function applyIpip(plan: DataplanePlan, ctx: ApplyContext): Promise
     }
     return;
   }
+  // Degraded (see preflight's degradable): said once at startup; never a fake tunl0.
+  if (!l && ctx.noIpip) return;
   if (!l) {
     const add = await tryRun(["ip", "link", "add", "name", IPIP_DEVICE, "type", "ipip"]);
     if (add.exitCode !== 0) throw new Error(missingFeatureMessage("ipip", "ipip", add.stderr));

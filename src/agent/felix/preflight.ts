@@ -26,6 +26,22 @@ export function featuresFor(mode: string): KernelFeature[] {
   return base;
 }
 
+/**
+ * Whether a mode can run without a feature, with less proven: crosssubnet without ipip still carries
+ * traffic inside a subnet (plain), and only traffic across subnets is lost. Every other gap is a refusal.
+ */
+export function degradable(mode: string, feature: KernelFeature): boolean {
+  return mode === "crosssubnet" && feature === "ipip";
+}
+
+export function degradedMessage(mode: string, feature: KernelFeature): string {
+  return (
+    `mode ${mode}: this kernel has no ${PROBES[feature].module} module, so pod traffic inside a subnet runs ` +
+    `(plain) but traffic across subnets cannot be encapsulated; tunl0 is not created and those checks are ` +
+    `skipped. Run scripts/ci-vm (a VM with a distribution kernel) to see the IP-in-IP part.`
+  );
+}
+
 export interface PreflightProblem {
   feature: KernelFeature;
   message: string;

@@ -2,7 +2,7 @@
 // probe runs in an anonymous network namespace (`unshare --net`), gone when the probe exits, so nothing
 // is created anywhere — and it works from inside a lab host's namespace.
 import { tryRun } from "../../effects/exec.ts";
-import { missingFeatureMessage, type KernelFeature } from "./preflight.ts";
+import { degradable, degradedMessage, missingFeatureMessage, type KernelFeature } from "./preflight.ts";
 
 const PROBE_ARGS: Partial<Record<KernelFeature, string[]>> = {
   ipip: ["pfipip", "type", "ipip"],
@@ -17,14 +17,23 @@ export function modeName(pool: { ipipMode: string; vxlanMode: string }): string 
   return "bgp";
 }
 
-/** Probes `features`; returns one refusal message per missing feature (empty: all present). */
-export async function probeFeatures(mode: string, features: readonly KernelFeature[]): Promise<string[]> {
-  const problems: string[] = [];
+export interface ProbeResult {
+  /** One message per missing feature the mode cannot run without. */
+  refusals: string[];
+  /** Missing features the mode runs without, less proven (see degradable). */
+  degraded: { feature: KernelFeature; message: string }[];
+}
+
+/** Probes `features` (all present: both lists empty). */
+export async function probeFeatures(mode: string, features: readonly KernelFeature[]): Promise<ProbeResult> {
+  const out: ProbeResult = { refusals: [], degraded: [] };
   for (const f of features) {
     const args = PROBE_ARGS[f];
     if (!args) continue;
     const r = await tryRun(["unshare", "--net", "ip", "link", "add", ...args]);
-    if (r.exitCode !== 0) problems.push(missingFeatureMessage(mode, f, r.stderr));
+    if (r.exitCode === 0) continue;
+    if (degradable(mode, f)) out.degraded.push({ feature: f, message: degradedMessage(mode, f) });
+    else out.refusals.push(missingFeatureMessage(mode, f, r.stderr));
   }
-  return problems;
+  return out;
 }

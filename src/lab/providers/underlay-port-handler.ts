@@ -8,7 +8,9 @@ import {
   listLinks,
   setMtu,
 } from "../../effects/links.ts";
+import { tryRun } from "../../effects/exec.ts";
 import { netnsExists } from "../../effects/netns.ts";
+import { underlayRouteArgs, type UnderlayRoute } from "../topology.ts";
 import type { Handler } from "./handler.ts";
 
 /** A host's underlay interface: a veth from the host namespace to a port of the switch bridge. */
@@ -20,8 +22,12 @@ export interface UnderlayPortInputs {
   bridge: string;
   cidr: string;
   mtu: number;
-  /** Add `default dev <ifname>` (flat underlay: everything beyond the pools is on the wire). */
-  defaultRoute?: boolean;
+  /** Routes out of this interface (flat: `default dev eth0`; routed: `default via <router>`). */
+  routes: UnderlayRoute[];
+}
+
+async function addRoutes(i: UnderlayPortInputs): Promise<void> {
+  for (const r of i.routes) await addRoute(i.netns, underlayRouteArgs(r, i.ifname));
 }
 
 export const underlayPortHandler: Handler<UnderlayPortInputs> = {
@@ -37,7 +43,7 @@ export const underlayPortHandler: Handler<UnderlayPortInputs> = {
         mtu: inputs.mtu,
       });
       await addAddress(inputs.netns, inputs.ifname, inputs.cidr);
-      if (inputs.defaultRoute) await addRoute(inputs.netns, ["default", "dev", inputs.ifname]);
+      await addRoutes(inputs);
     } catch (e) {
       await deleteLink(inputs.netns, inputs.ifname).catch(() => undefined);
       throw e;
@@ -57,6 +63,11 @@ export const underlayPortHandler: Handler<UnderlayPortInputs> = {
     if (olds.cidr !== news.cidr) {
       if (olds.cidr) await deleteAddress(news.netns, news.ifname, olds.cidr);
       await addAddress(news.netns, news.ifname, news.cidr);
+    }
+    if (olds.cidr !== news.cidr || JSON.stringify(olds.routes) !== JSON.stringify(news.routes)) {
+      for (const r of olds.routes ?? [])
+        await tryRun(["ip", "-n", news.netns, "route", "del", ...underlayRouteArgs(r, news.ifname)]);
+      await addRoutes(news);
     }
     if (olds.mtu !== news.mtu) {
       await setMtu(news.netns, news.ifname, news.mtu);

@@ -16,6 +16,8 @@ export interface VerificationInputs {
 export interface VerificationOutputs extends VerificationInputs {
   passed: number;
   failed: number;
+  /** Checks this machine cannot run (crosssubnet without ipip); each line says why. */
+  skipped: number;
   checks: string[];
   encapsulation: string;
   reportMarkdown: string;
@@ -29,7 +31,7 @@ export interface VerificationOutputs extends VerificationInputs {
 export function checkLines(report: LabReport): string[] {
   return report.checks.map(
     (c) =>
-      `${c.ok ? "ok  " : "FAIL"} [${c.category}]${c.crossNode ? " (cross-node)" : ""} ${c.name}: ${c.seen}`,
+      `${c.skipped ? "skip" : c.ok ? "ok  " : "FAIL"} [${c.category}]${c.crossNode ? " (cross-node)" : ""} ${c.name}: ${c.seen}`,
   );
 }
 
@@ -42,10 +44,15 @@ async function verify(inputs: VerificationInputs): Promise<VerificationOutputs> 
   if (!report.ok) throw new Error(`${formatLabFailures(report)}\n  report: ${files.markdown}`);
   return {
     ...inputs,
-    passed: report.checks.length,
+    passed: report.checks.filter((c) => !c.skipped).length,
     failed: 0,
+    skipped: report.checks.filter((c) => c.skipped).length,
     checks: checkLines(report),
-    encapsulation: report.capture?.packet?.kind ?? "none",
+    // Routed underlay: the capture inside a subnet, then the one across the router.
+    encapsulation:
+      (report.captures ?? (report.capture ? [report.capture] : []))
+        .map((c) => c.packet?.kind ?? "none")
+        .join(", ") || "none",
     reportMarkdown: files.markdown,
     reportHtml: files.html,
     verifiedAt: report.verifiedAt,

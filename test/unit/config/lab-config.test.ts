@@ -21,6 +21,20 @@ describe("lab config", () => {
     assert.equal(r.config.mtu, 1500);
   });
 
+  it("reads a routed underlay: hosts in either subnet, auto addresses in the first", () => {
+    const r = parseLabConfig("cs", {
+      mode: "crosssubnet",
+      routedCidr: "192.168.20.0/24",
+      hosts: ["master", { name: "far", address: "192.168.20.10" }],
+    });
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+    assert.deepEqual(r.config.routed, { cidr: "192.168.20.0/24", prefixLength: 24 });
+    assert.deepEqual(
+      r.config.hosts.map((h) => h.address),
+      ["192.168.19.165", "192.168.20.10"],
+    );
+  });
+
   it("places seed-like default pods on the workers, with the echo server on the last", () => {
     const r = parseLabConfig("bgp", {});
     assert.ok(r.ok);
@@ -101,6 +115,28 @@ describe("lab config", () => {
     "outside-not-in-underlay": { raw: { outside: { address: "10.9.9.9" } } },
     "outside-takes-host-address": { raw: { outside: { address: "192.168.19.166" } } },
     "outside-bad-as": { raw: { outside: { asNumber: -5 } } },
+    "routed-overlaps-underlay": { raw: { mode: "crosssubnet", routedCidr: "192.168.19.128/25" } },
+    "routed-needs-encapsulation": {
+      raw: { mode: "bgp", routedCidr: "192.168.20.0/24", hosts: [{ name: "a", address: "192.168.20.5" }] },
+    },
+    "routed-host-on-router-address": {
+      raw: {
+        mode: "crosssubnet",
+        routedCidr: "192.168.20.0/24",
+        hosts: [
+          { name: "a", address: "192.168.19.5" },
+          { name: "b", address: "192.168.20.1" },
+        ],
+      },
+    },
+    "routed-host-in-neither-subnet": {
+      raw: {
+        mode: "crosssubnet",
+        routedCidr: "192.168.20.0/24",
+        hosts: [{ name: "a", address: "192.168.21.5" }],
+      },
+    },
+    "routed-not-cidr": { raw: { mode: "crosssubnet", routedCidr: "192.168.20.0" } },
     "many-at-once": {
       raw: { mode: "fast", podCidr: "10.244.0.1/16", hosts: ["m", "m"], mtu: "big" },
     },

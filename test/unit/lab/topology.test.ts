@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseLabConfig } from "../../../src/config/lab-config.ts";
-import { planLab, underlayPingPairs } from "../../../src/lab/topology.ts";
+import { planLab, sameSubnetHosts, underlayPingPairs, underlayRouteArgs } from "../../../src/lab/topology.ts";
 
 describe("lab plan", () => {
   const r = parseLabConfig("bgp", {});
@@ -22,10 +22,15 @@ describe("lab plan", () => {
       netns: "bgp-worker-1",
       ifname: "eth0",
       port: "worker-1",
+      bridge: "br0",
       address: "192.168.19.166",
       cidr: "192.168.19.166/24",
+      subnet: "192.168.19.0/24",
+      routes: [{ to: "default" }],
       labels: { worker: "no-1" },
     });
+    assert.equal(plan.router, undefined);
+    assert.deepEqual(plan.outside.routes, []);
   });
 
   it("pings every ordered pair of distinct hosts", () => {
@@ -38,5 +43,58 @@ describe("lab plan", () => {
       to: "worker-1",
       address: "192.168.19.166",
     });
+  });
+});
+
+describe("lab plan, routed underlay", () => {
+  const r = parseLabConfig("cs", {
+    mode: "crosssubnet",
+    routedCidr: "192.168.20.0/24",
+    hosts: [
+      { name: "master", address: "192.168.19.165" },
+      { name: "worker-1", address: "192.168.19.166" },
+      { name: "worker-2", address: "192.168.20.167" },
+    ],
+  });
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+  const plan = planLab(r.config);
+
+  it("puts each host on its subnet's bridge, with the router as its way out", () => {
+    assert.deepEqual(
+      plan.hosts.map((h) => [h.name, h.bridge, h.cidr, h.routes]),
+      [
+        ["master", "br0", "192.168.19.165/24", [{ to: "default", via: "192.168.19.1" }]],
+        ["worker-1", "br0", "192.168.19.166/24", [{ to: "default", via: "192.168.19.1" }]],
+        ["worker-2", "br1", "192.168.20.167/24", [{ to: "default", via: "192.168.20.1" }]],
+      ],
+    );
+    assert.ok(sameSubnetHosts(plan.hosts[0]!, plan.hosts[1]!));
+    assert.ok(!sameSubnetHosts(plan.hosts[1]!, plan.hosts[2]!));
+  });
+
+  it("plans a router namespace with the first address of each subnet", () => {
+    assert.deepEqual(plan.router, {
+      name: "router",
+      netns: "cs-router",
+      legs: [
+        { ifname: "eth0", port: "router.a", bridge: "br0", address: "192.168.19.1", cidr: "192.168.19.1/24" },
+        { ifname: "eth1", port: "router.b", bridge: "br1", address: "192.168.20.1", cidr: "192.168.20.1/24" },
+      ],
+    });
+    assert.deepEqual(
+      plan.subnets.map((s) => s.bridge),
+      ["br0", "br1"],
+    );
+  });
+
+  it("gives the outside host a route to the far subnet only (it must not know the pods)", () => {
+    assert.deepEqual(plan.outside.routes, [{ to: "192.168.20.0/24", via: "192.168.19.1" }]);
+    assert.deepEqual(underlayRouteArgs(plan.outside.routes[0]!, "eth0"), [
+      "192.168.20.0/24",
+      "via",
+      "192.168.19.1",
+      "dev",
+      "eth0",
+    ]);
   });
 });
