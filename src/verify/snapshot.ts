@@ -1,12 +1,10 @@
 // The datastore as verification sees it, read from inside the lab (etcd listens only on lab addresses).
-import { fileURLToPath } from "node:url";
+import { entryArgv } from "../build/bundles.ts";
 import type { Snapshot } from "../agent/felix/plan.ts";
 import { inNetns, run } from "../effects/exec.ts";
 
-const SNAPSHOT_MAIN = fileURLToPath(new URL("./snapshot-main.ts", import.meta.url));
-
 export async function readSnapshot(netns: string, endpoint: string): Promise<Snapshot> {
-  const out = await run(inNetns(netns, [process.execPath, "--import", "tsx", SNAPSHOT_MAIN, endpoint]), {
+  const out = await run(inNetns(netns, [...(await entryArgv("snapshot")), endpoint]), {
     timeoutMs: 30_000,
   });
   return JSON.parse(out) as Snapshot;

@@ -1,10 +1,12 @@
 // Calling the CNI plugin exactly as a kubelet would: inside the host's namespace, config on stdin,
 // CNI_* in the environment, JSON back on stdout.
 import { fileURLToPath } from "node:url";
+import { entryArgv } from "../../build/bundles.ts";
 import { assertNetnsName } from "../../effects/names.ts";
 import { inNetns, tryRun } from "../../effects/exec.ts";
 import type { CniResult } from "./args.ts";
 
+/** The plugin executable, as kubelet would find it in /opt/cni/bin (the lab runs its bundle directly). */
 export const CALICO_CNI_BIN = fileURLToPath(new URL("./calico", import.meta.url));
 
 export interface CniConfigOptions {
@@ -71,7 +73,7 @@ export async function invokeCni(
     CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.pod};K8S_POD_INFRA_CONTAINER_ID=${pod.containerId}`,
     CNI_PATH: CALICO_CNI_BIN.replace(/\/[^/]+$/, ""),
   };
-  const r = await tryRun(inNetns(assertNetnsName(pod.hostNetns), [CALICO_CNI_BIN]), {
+  const r = await tryRun(inNetns(assertNetnsName(pod.hostNetns), await entryArgv("cni")), {
     input: JSON.stringify(config),
     env,
     timeoutMs,

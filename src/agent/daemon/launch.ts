@@ -10,13 +10,16 @@ import { assertNetnsName } from "../../effects/names.ts";
 import { showProtocols } from "../bird/birdc.ts";
 import { cmdline, processState, runningBird } from "../bird/supervisor.ts";
 import { formatNodeStatus, parseBirdProtocols } from "../status/node-status.ts";
+import { bundlePath, entryArgv } from "../../build/bundles.ts";
 import { daemonArgv } from "./args.ts";
 import { readStatus, runFiles, type AgentStatus } from "./status.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const DAEMON_MAIN = join(HERE, "main.ts");
+/** The daemon's bundle (dist/bin/agent.mjs): its path in a process's argv says the process is our daemon. */
+export const DAEMON_MAIN = bundlePath("agent");
+/** What daemons started before the bundles ran (`node --import tsx …/main.ts`); still ours to stop. */
+const DAEMON_MAIN_TS = join(HERE, "main.ts");
 const REPO_ROOT = resolve(HERE, "..", "..", "..");
-const TSX_LOADER = join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
 
 export interface StartAgentOptions {
   hostNetns: string;
@@ -48,7 +51,7 @@ async function daemonPid(runDir: string): Promise<number | null> {
   const pid = await readPid(runFiles(runDir).agentPid);
   if (pid === null || (await processState(pid)) !== "alive") return null;
   const argv = await cmdline(pid);
-  return argv.includes(DAEMON_MAIN) && argv.includes(runDir) ? pid : null;
+  return (argv.includes(DAEMON_MAIN) || argv.includes(DAEMON_MAIN_TS)) && argv.includes(runDir) ? pid : null;
 }
 
 export async function agentRunning(runDir: string): Promise<boolean> {
@@ -100,7 +103,7 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
   await rm(files.status, { force: true });
   const argv = [
     "ip", "netns", "exec", assertNetnsName(o.hostNetns),
-    process.execPath, "--import", TSX_LOADER, DAEMON_MAIN,
+    ...(await entryArgv("agent")),
     ...daemonArgv({
       manifest: resolve(o.manifestPath),
       nodeName: o.nodeName,

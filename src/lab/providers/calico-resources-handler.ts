@@ -1,4 +1,4 @@
-import { fileURLToPath } from "node:url";
+import { entryArgv } from "../../build/bundles.ts";
 import { inNetns, run } from "../../effects/exec.ts";
 import type { Handler } from "./handler.ts";
 
@@ -9,10 +9,8 @@ export interface CalicoResourcesInputs {
   resources: { kind: string; metadata: { name: string } }[];
 }
 
-const APPLY_MAIN = fileURLToPath(new URL("../apply-main.ts", import.meta.url));
-
 async function apply(i: CalicoResourcesInputs, del = false): Promise<void> {
-  const argv = [process.execPath, "--import", "tsx", APPLY_MAIN, i.endpoint, ...(del ? ["--delete"] : [])];
+  const argv = [...(await entryArgv("apply-resources")), i.endpoint, ...(del ? ["--delete"] : [])];
   await run(inNetns(i.netns, argv), { input: JSON.stringify(i.resources), timeoutMs: 30_000 });
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { entryArgv } from "../../build/bundles.ts";
 import { cniNetworkConfig, invokeCni, type PodRef } from "../../agent/cni/invoke.ts";
 import { readAgentSettings } from "../../manifest/index.ts";
 import { inNetns, tryRun } from "../../effects/exec.ts";
@@ -26,8 +26,6 @@ export interface PodOutputs extends PodInputs {
   ip: string;
   hostInterface: string;
 }
-
-const ECHO_SERVER = fileURLToPath(new URL("../echo-server.ts", import.meta.url));
 
 async function cniConfig(p: PodInputs) {
   const s = readAgentSettings(await readFile(p.manifestPath, "utf8"));
@@ -56,7 +54,7 @@ async function startServer(p: PodInputs): Promise<void> {
     name: serverName(p),
     netns: p.netns,
     // The run folder as a last argument marks the process as this lab's (CI's residue check finds it).
-    argv: [process.execPath, "--import", "tsx", ECHO_SERVER, String(p.serverPort), p.name, `${p.runDir}/`],
+    argv: [...(await entryArgv("echo-server")), String(p.serverPort), p.name, `${p.runDir}/`],
     runDir: p.runDir,
     ready: async () =>
       (await tryRun(inNetns(p.netns, ["ss", "-Hltn", `sport = :${p.serverPort}`]))).stdout.includes(

@@ -1,0 +1,313 @@
+// Every node process the lab spawns (agent daemon, calico-node startup, CNI plugin, calicoctl, …) runs
+// from a bundle: one ESM file per entry point in dist/bin/, built by esbuild in milliseconds. A bundle
+// starts in tens of milliseconds and needs a fraction of the memory of `node --import tsx <file>.ts`,
+// which compiles (or reads its cache for) every TypeScript file on each start.
+//
+// Stale code never runs: next to each bundle, <name>.meta.json records every input esbuild read (size,
+// mtime, sha256) and the build options. A bundle is fresh when every input still has its recorded content;
+// launchers call `entryArgv(name)`, which rebuilds a stale bundle before returning the argv, and each
+// bundle checks itself when it starts (`selfCheck`, for `node dist/bin/<name>.mjs` run by hand and the
+// executables in scripts/): a stale one rebuilds and runs the fresh one in its place.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root (this file is src/build/bundles.ts). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Entry points the lab spawns as processes, by bundle name. */
+export const ENTRIES = {
+  agent: "src/agent/daemon/main.ts",
+  "calico-node": "src/agent/node-main.ts",
+  cni: "src/agent/cni/main.ts",
+  "apply-resources": "src/lab/apply-main.ts",
+  "echo-server": "src/lab/echo-server.ts",
+  snapshot: "src/verify/snapshot-main.ts",
+  calicoctl: "src/cli/calicoctl.ts",
+} as const;
+export type EntryName = keyof typeof ENTRIES;
+
+/**
+ * Packages left to node's resolver at run time: etcd3 loads its .proto files from its own __dirname
+ * (a bundle would look next to itself), and esbuild drives a native binary (only a rebuild loads it).
+ */
+export const EXTERNAL = ["etcd3", "esbuild"] as const;
+
+/** Where bundles are built and from which sources. Tests point this at a scratch project. */
+export interface BundleSet {
+  /** Project root: entry paths and recorded inputs are relative to it. */
+  root: string;
+  /** Output folder (absolute). */
+  outDir: string;
+  /** name → entry path relative to root. */
+  entries: Readonly<Record<string, string>>;
+}
+
+export const LAB_BUNDLES: BundleSet = {
+  root: REPO_ROOT,
+  outDir: join(REPO_ROOT, "dist", "bin"),
+  entries: ENTRIES,
+};
+
+interface InputRecord {
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+/** dist/bin/<name>.meta.json: what the bundle was built from. */
+export interface BundleMeta {
+  format: 1;
+  entry: string;
+  /** The project root, relative to the output folder (the pair can move as a whole). */
+  root: string;
+  /** Hash of the build options and the esbuild version. */
+  options: string;
+  /** Inputs by path relative to the root. */
+  inputs: Record<string, InputRecord>;
+  /** The bundle's own size and hash (a hand-edited or half-written bundle is stale too). */
+  output: InputRecord;
+}
+
+export const bundlePath = (name: string, set: BundleSet = LAB_BUNDLES) => join(set.outDir, `${name}.mjs`);
+export const metaPath = (name: string, set: BundleSet = LAB_BUNDLES) => join(set.outDir, `${name}.meta.json`);
+
+const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
+
+function record(file: string): InputRecord {
+  const data = readFileSync(file);
+  const st = statSync(file);
+  return { size: st.size, mtimeMs: st.mtimeMs, sha256: sha256(data) };
+}
+
+/** Unchanged when size and mtime match; when they do not, the content decides (a `touch` is not a change). */
+function unchanged(file: string, rec: InputRecord): boolean {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    return false;
+  }
+  if (st.size !== rec.size) return false;
+  if (st.mtimeMs === rec.mtimeMs) return true;
+  return sha256(readFileSync(file)) === rec.sha256;
+}
+
+function esbuildVersion(root: string): string {
+  try {
+    return (
+      JSON.parse(readFileSync(join(root, "node_modules", "esbuild", "package.json"), "utf8")) as {
+        version: string;
+      }
+    ).version;
+  } catch {
+    return "missing";
+  }
+}
+
+/** The options hash: a change of entry, externals, target or esbuild version makes every bundle stale. */
+export function optionsHash(set: BundleSet, name: string): string {
+  return sha256(
+    JSON.stringify({
+      entry: set.entries[name],
+      external: EXTERNAL,
+      target: "node20",
+      esbuild: esbuildVersion(set.root),
+    }),
+  ).slice(0, 16);
+}
+
+function readMeta(name: string, set: BundleSet): BundleMeta | null {
+  try {
+    const m = JSON.parse(readFileSync(metaPath(name, set), "utf8")) as BundleMeta;
+    return m.format === 1 ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Why the bundle must be rebuilt, or null when it is fresh. Reads only the filesystem (no esbuild). */
+export function staleReason(name: string, set: BundleSet = LAB_BUNDLES): string | null {
+  const entry = set.entries[name];
+  if (entry === undefined) throw new Error(`no bundle entry named ${name}`);
+  const meta = readMeta(name, set);
+  if (meta === null) return "never built";
+  if (meta.entry !== entry || meta.options !== optionsHash(set, name)) return "build options changed";
+  if (!unchanged(bundlePath(name, set), meta.output))
+    return `${relative(set.root, bundlePath(name, set))} changed`;
+  for (const [file, rec] of Object.entries(meta.inputs)) {
+    if (!unchanged(join(set.root, file), rec)) return `${file} changed`;
+  }
+  return null;
+}
+
+// Spelled in pieces so that the rewrite of this very file (below) leaves the generated code alone.
+const META_URL = ["import", "meta", "url"].join(".");
+
+/** An expression for the URL the source file had before bundling, relative to the bundle (movable). */
+function sourceUrlExpr(file: string, bundleDir: string): string {
+  const rel = relative(bundleDir, file).split("\\").join("/");
+  return `new URL(${JSON.stringify(rel)}, ${META_URL}).href`;
+}
+
+function virtualEntry(name: string, set: BundleSet): string {
+  const selfCheckFrom = JSON.stringify(fileURLToPath(import.meta.url));
+  const main = JSON.stringify(join(set.root, set.entries[name]!));
+  // The entry is imported dynamically, so its module code runs only after the check passed.
+  return (
+    `import { selfCheck } from ${selfCheckFrom};\n` +
+    `await selfCheck(${JSON.stringify(name)}, ${META_URL});\n` +
+    `await import(${main});\n`
+  );
+}
+
+/** Writes a file next to its final name, then renames it: readers see the old or the new, never half. */
+function writeAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
+}
+
+/** Builds one bundle (bundle, source map, meta), whatever its state. */
+export async function buildBundle(name: string, set: BundleSet = LAB_BUNDLES): Promise<BundleMeta> {
+  const entry = set.entries[name];
+  if (entry === undefined) throw new Error(`no bundle entry named ${name}`);
+  const esbuild = await import("esbuild");
+  const outfile = bundlePath(name, set);
+  const namespace = "calico-lab-entry";
+  const result = await esbuild.build({
+    absWorkingDir: set.root,
+    entryPoints: [`${namespace}:${name}`],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "linked",
+    external: [...EXTERNAL],
+    // Bundled CommonJS packages call require(): give the ESM bundle one.
+    banner: {
+      js: `import { createRequire as __calicoLabCreateRequire } from "node:module"; const require = __calicoLabCreateRequire(${META_URL});`,
+    },
+    metafile: true,
+    write: false,
+    logLevel: "silent",
+    plugins: [
+      {
+        name: "calico-lab",
+        setup(b) {
+          b.onResolve({ filter: new RegExp(`^${namespace}:`) }, (a) => ({ path: a.path, namespace }));
+          b.onLoad({ filter: /.*/, namespace }, () => ({
+            contents: virtualEntry(name, set),
+            loader: "ts",
+            resolveDir: set.root,
+          }));
+          // Our sources locate files next to themselves (templates, the repo root) through import.meta.url:
+          // in a bundle it would name the bundle, so it is replaced by the URL of the source file.
+          b.onLoad({ filter: /\.ts$/ }, (a) => {
+            if (a.path.includes("/node_modules/")) return undefined;
+            const text = readFileSync(a.path, "utf8");
+            if (!text.includes(META_URL)) return undefined;
+            return {
+              contents: text.split(META_URL).join(sourceUrlExpr(a.path, dirname(outfile))),
+              loader: "ts",
+            };
+          });
+        },
+      },
+    ],
+  });
+  mkdirSync(set.outDir, { recursive: true });
+  let code: Uint8Array | undefined;
+  for (const f of result.outputFiles) {
+    if (f.path === outfile) code = f.contents;
+    else writeAtomic(f.path, f.contents);
+  }
+  if (code === undefined) throw new Error(`esbuild wrote no ${outfile}`);
+  const inputs: Record<string, InputRecord> = {};
+  for (const key of Object.keys(result.metafile.inputs)) {
+    if (key.startsWith(`${namespace}:`)) continue;
+    inputs[key] = record(resolve(set.root, key));
+  }
+  writeAtomic(outfile, code);
+  const meta: BundleMeta = {
+    format: 1,
+    entry,
+    root: relative(set.outDir, set.root) || ".",
+    options: optionsHash(set, name),
+    inputs,
+    output: record(outfile),
+  };
+  writeAtomic(metaPath(name, set), JSON.stringify(meta, null, 1) + "\n");
+  return meta;
+}
+
+const building = new Map<string, Promise<void>>();
+
+/**
+ * Rebuilds the bundle when it is stale; concurrent callers in one process share one build, and a build
+ * racing another process's is harmless (each file is replaced whole).
+ */
+export async function ensureBundle(name: string, set: BundleSet = LAB_BUNDLES): Promise<void> {
+  if (staleReason(name, set) === null) return;
+  const key = bundlePath(name, set);
+  let p = building.get(key);
+  if (!p) {
+    p = buildBundle(name, set)
+      .then(() => undefined)
+      .finally(() => building.delete(key));
+    building.set(key, p);
+  }
+  await p;
+}
+
+/** Builds every stale bundle of the set; returns the names rebuilt. */
+export async function ensureAll(set: BundleSet = LAB_BUNDLES): Promise<string[]> {
+  const stale = Object.keys(set.entries).filter((n) => staleReason(n, set) !== null);
+  await Promise.all(stale.map((n) => buildBundle(n, set)));
+  return stale;
+}
+
+/** The argv that runs a lab entry point: `node dist/bin/<name>.mjs`, rebuilt first when stale. */
+export async function entryArgv(name: EntryName): Promise<string[]> {
+  await ensureBundle(name);
+  return [process.execPath, bundlePath(name)];
+}
+
+const REBUILT = "CALICO_LAB_BUNDLE_REBUILT";
+
+/**
+ * Run first by every bundle (see virtualEntry): when the bundle is stale, rebuild it and run the new one
+ * with the same arguments, standard input and output, then exit with its status. Builds from the meta
+ * next to the bundle, so it works for any bundle set.
+ */
+export async function selfCheck(name: string, bundleUrl: string): Promise<void> {
+  const outDir = dirname(fileURLToPath(bundleUrl));
+  const meta = readMeta(name, { root: outDir, outDir, entries: {} });
+  const set: BundleSet = {
+    root: meta ? resolve(outDir, meta.root) : outDir,
+    outDir,
+    entries: { [name]: meta?.entry ?? "" },
+  };
+  const why = meta ? staleReason(name, set) : "no meta next to the bundle";
+  if (why === null) return;
+  if (process.env[REBUILT] || !meta) {
+    process.stderr.write(
+      `${name}: bundle ${fileURLToPath(bundleUrl)} is stale (${why}) and rebuilding did not help\n`,
+    );
+    process.exit(70);
+  }
+  process.stderr.write(`${name}: bundle stale (${why}); rebuilding\n`);
+  await buildBundle(name, set);
+  const r = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(bundleUrl), ...process.argv.slice(2)],
+    {
+      stdio: "inherit",
+      env: { ...process.env, [REBUILT]: "1" },
+    },
+  );
+  process.exit(r.status ?? 1);
+}
