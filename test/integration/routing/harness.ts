@@ -1,12 +1,13 @@
 // A routing lab in real namespaces, built the way the lab builds one: a switch namespace with a bridge,
-// N hosts whose eth0 is a bridge port (address + default route), etcd on host 1, an agent per host via
+// N hosts whose eth0 is a bridge port (address + default route), optionally a second subnet behind a
+// router namespace, etcd on host 1, an agent per host via
 // startAgent, pods via the CNI plugin. `teardown()` removes all of it (agents, BIRD, etcd, namespaces,
 // files) and is safe to call after a partial setup.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createNetns } from "../../../src/effects/netns.ts";
+import { createNetns, setForwarding } from "../../../src/effects/netns.ts";
 import { addAddress, createBridge, createVethPair } from "../../../src/effects/links.ts";
 import { run, tryRun } from "../../../src/effects/exec.ts";
 import { startEtcd, type EtcdServer } from "../../../src/agent/datastore/etcd-server.ts";
@@ -20,6 +21,8 @@ import { removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
 export const CALICOCTL = fileURLToPath(new URL("../../../scripts/calicoctl", import.meta.url));
 export const POD_CIDR = "10.244.0.0/16";
 export const UNDERLAY = "10.99.0";
+/** A routed lab's second subnet (hosts from `routedFrom` on), behind the router namespace. */
+export const FAR_UNDERLAY = "10.99.1";
 
 export interface LabHost {
   name: string;
@@ -46,6 +49,11 @@ export interface RoutingLabOptions {
   readyTimeoutMs?: number;
   /** The agents' periodic resync (default the daemon's 5 s; under TCG a resync pass itself takes seconds). */
   resyncMs?: number;
+  /**
+   * Routed underlay: hosts from this index on are in ${FAR_UNDERLAY}.0/24 on a second bridge (br1), and a
+   * router namespace (<prefix>-rt, .1 in each subnet, forwarding, no pod routes) joins the two.
+   */
+  routedFrom?: number;
   /** Calls the CNI plugin (default invokeCni, which allows a plugin run 60 s). */
   invokeCni?: typeof invokeCni;
 }
@@ -53,6 +61,7 @@ export interface RoutingLabOptions {
 export class RoutingLab {
   readonly prefix: string;
   readonly switchNetns: string;
+  readonly routerNetns: string;
   readonly hosts: LabHost[] = [];
   readonly pods: LabPod[] = [];
   dir = "";
@@ -63,13 +72,14 @@ export class RoutingLab {
   constructor(readonly o: RoutingLabOptions) {
     this.prefix = runPrefix(o.tag);
     this.switchNetns = `${this.prefix}-sw`;
+    this.routerNetns = `${this.prefix}-rt`;
     this.endpoint = `http://${UNDERLAY}.11:2379`;
     for (let i = 0; i < o.hosts; i++) {
       const extra = o.hostExtras?.(i) ?? {};
       this.hosts.push({
         name: `node-${i + 1}`,
         netns: `${this.prefix}-h${i + 1}`,
-        address: `${UNDERLAY}.${11 + i}`,
+        address: `${o.routedFrom !== undefined && i >= o.routedFrom ? FAR_UNDERLAY : UNDERLAY}.${11 + i}`,
         port: `port${i + 1}`,
         runDir: "",
         labels: extra.labels ?? {},
@@ -114,8 +124,26 @@ export class RoutingLab {
     this.dir = await mkdtemp(join(tmpdir(), `cl-${this.o.tag}-`));
     await createNetns(this.switchNetns);
     await createBridge(this.switchNetns, "br0", 1500);
+    const routed = this.o.routedFrom !== undefined;
+    if (routed) {
+      await createBridge(this.switchNetns, "br1", 1500);
+      await createNetns(this.routerNetns);
+      await setForwarding(this.routerNetns, true);
+      for (const [i, net] of [UNDERLAY, FAR_UNDERLAY].entries()) {
+        await createVethPair({
+          netns: this.routerNetns,
+          ifname: `eth${i}`,
+          peerNetns: this.switchNetns,
+          peerIfname: `router.${i}`,
+          mtu: 1500,
+          peerBridge: `br${i}`,
+        });
+        await addAddress(this.routerNetns, `eth${i}`, `${net}.1/24`);
+      }
+    }
     for (const h of this.hosts) {
       h.runDir = join(this.dir, h.name);
+      const far = h.address.startsWith(`${FAR_UNDERLAY}.`);
       await createNetns(h.netns);
       await createVethPair({
         netns: h.netns,
@@ -123,10 +151,11 @@ export class RoutingLab {
         peerNetns: this.switchNetns,
         peerIfname: h.port,
         mtu: 1500,
-        peerBridge: "br0",
+        peerBridge: far ? "br1" : "br0",
       });
       await addAddress(h.netns, "eth0", `${h.address}/24`);
-      await run(["ip", "-n", h.netns, "route", "replace", "default", "dev", "eth0"]);
+      const out = routed ? ["via", `${far ? FAR_UNDERLAY : UNDERLAY}.1`] : [];
+      await run(["ip", "-n", h.netns, "route", "replace", "default", ...out, "dev", "eth0"]);
     }
     const text = renderManifest(loadTemplate("etcdv3"), {
       ...PRESETS[this.o.preset],
