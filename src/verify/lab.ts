@@ -14,9 +14,9 @@ import {
   missingRoutes,
   needsIpip,
   normalizeRoutes,
-  podPairs,
   type RunningPod,
 } from "./expectations.ts";
+import { podPairModeFor, ringOffsets, selectNodePodPairs, selectPodPairs } from "./pod-sample.ts";
 import { inParallel, ping } from "./ping.ts";
 import { readSnapshot } from "./snapshot.ts";
 import { verifyUnderlay, type CheckOutcome } from "./underlay.ts";
@@ -35,6 +35,8 @@ export interface LabReport {
   ok: boolean;
   checks: Check[];
   capture?: { from: string; to: string; packet?: CapturedPacket };
+  /** How the pairs were sampled (big labs); absent when every pair was checked. */
+  sampling?: string;
   /** Every capture taken, when more than one (routed underlay: inside a subnet and across the router). */
   captures?: { from: string; to: string; packet?: CapturedPacket }[];
   bgp: Record<string, PeerStatus[]>;
@@ -101,6 +103,15 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
   const checks: Check[] = [];
   const podNetns = (name: string) => plan.pods.find((p) => p.name === name)!.netns;
   const host = (name: string) => plan.hosts.find((h) => h.name === name)!;
+
+  // Big labs sample the pairs they ping (pod-sample.ts); the report says so.
+  const pairMode = podPairModeFor(plan.hosts.length);
+  const sampling =
+    pairMode === "all"
+      ? undefined
+      : `${plan.hosts.length} hosts: pairs sampled around the ring of hosts at distances ` +
+        `${ringOffsets(plan.hosts.length).join(", ")} (each host reaches those hosts and their pods), plus ` +
+        `every pod to the next pod on its node and every host to its own pods`;
 
   // 1. Underlay.
   const underlay = await verifyUnderlay(plan, deadline);
@@ -220,7 +231,7 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
   }
 
   // 4. Pod to pod, every ordered pair; node to pod.
-  const pairs = podPairs(pods);
+  const pairs = selectPodPairs(pods, pairMode);
   const podResults = await inParallel(pairs, 8, (p) =>
     blocked(p.from.host, p.to.host)
       ? Promise.resolve(undefined)
@@ -244,7 +255,7 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
       ),
     );
   });
-  const nodePod = plan.hosts.flatMap((h) => pods.map((p) => ({ h, p })));
+  const nodePod = selectNodePodPairs(plan.hosts, pods, pairMode);
   const npResults = await inParallel(nodePod, 8, ({ h, p }) =>
     blocked(h.name, p.host) ? Promise.resolve(undefined) : ping(h.netns, p.ip, deadline),
   );
@@ -421,6 +432,7 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
     checks,
     ...(capture ? { capture } : {}),
     ...(captures.length > 1 ? { captures } : {}),
+    ...(sampling ? { sampling } : {}),
     bgp,
     routes,
     expectedRoutes,

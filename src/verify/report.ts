@@ -35,6 +35,7 @@ export function renderMarkdown(plan: LabPlan, pods: readonly RunningPod[], repor
   L.push(`**${report.ok ? "Verified" : "FAILED"}**: ${verdict(report)} (${report.verifiedAt}).`, "");
   const reasons = [...new Set(report.checks.flatMap((c) => (c.skipped ? [c.skipped] : [])))];
   for (const r of reasons) L.push(`Skipped checks: ${r}.`, "");
+  if (report.sampling) L.push(`Sampled: ${report.sampling}.`, "");
   L.push("## Hosts and pods", "", "| host | underlay | pods |", "| --- | --- | --- |");
   for (const h of plan.hosts) {
     const mine = pods
