@@ -29,11 +29,15 @@ export const ENTRIES = {
 } as const;
 export type EntryName = keyof typeof ENTRIES;
 
+/** Left to node's resolver at run time: esbuild drives a native binary (and only a rebuild loads it). */
+export const EXTERNAL = ["esbuild"] as const;
+
 /**
- * Packages left to node's resolver at run time: etcd3 loads its .proto files from its own __dirname
- * (a bundle would look next to itself), and esbuild drives a native binary (only a rebuild loads it).
+ * Package files that find their data through __dirname (in a bundle it would name dist/bin): etcd3 loads
+ * its .proto files from its own folder. Bundled with __dirname replaced by that folder, which saves each
+ * process resolving and loading ~130 files (about 60 ms and 7 MB a start).
  */
-export const EXTERNAL = ["etcd3", "esbuild"] as const;
+const DIRNAME_USERS = /\/node_modules\/etcd3\/lib\/connection-pool\.js$/;
 
 /** Where bundles are built and from which sources. Tests point this at a scratch project. */
 export interface BundleSet {
@@ -203,6 +207,12 @@ export async function buildBundle(name: string, set: BundleSet = LAB_BUNDLES): P
             contents: virtualEntry(name, set),
             loader: "ts",
             resolveDir: set.root,
+          }));
+          b.onLoad({ filter: DIRNAME_USERS }, (a) => ({
+            contents: readFileSync(a.path, "utf8")
+              .split("__dirname")
+              .join(JSON.stringify(dirname(a.path))),
+            loader: "js",
           }));
           // Our sources locate files next to themselves (templates, the repo root) through import.meta.url:
           // in a bundle it would name the bundle, so it is replaced by the URL of the source file.
