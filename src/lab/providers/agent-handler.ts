@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import { agentRunning, startAgent, stopAgent } from "../../agent/daemon/launch.ts";
 import type { Handler } from "./handler.ts";
+import { scaledMs } from "../timeouts.ts";
 
 /** calico-node on one host: our agent daemon (startup, confd + BIRD, felix), detached in the host's namespace. */
 export interface AgentInputs {
@@ -21,7 +22,7 @@ async function start(i: AgentInputs) {
     labels: i.labels,
     ...(i.rrClusterId ? { rrClusterId: i.rrClusterId } : {}),
     // Ready in about 1 s on an idle machine; dozens starting at once on 2 cores take far longer.
-    readyTimeoutMs: 60_000,
+    readyTimeoutMs: scaledMs(60_000),
   });
 }
 

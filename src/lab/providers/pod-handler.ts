@@ -6,6 +6,10 @@ import { inNetns, tryRun } from "../../effects/exec.ts";
 import { daemonPid, startDaemon, stopDaemon } from "../../effects/daemon.ts";
 import { createNetns, deleteNetns, netnsExists } from "../../effects/netns.ts";
 import type { Handler } from "./handler.ts";
+import { scaledMs } from "../timeouts.ts";
+
+/** A kubelet gives a CNI call a minute, too. */
+const CNI_TIMEOUT_MS = () => scaledMs(60_000);
 
 /** A pod: its own network namespace, wired by the CNI plugin exactly as a kubelet would call it. */
 export interface PodInputs {
@@ -68,7 +72,7 @@ export const podHandler: Handler<PodInputs, PodOutputs> = {
   async create(inputs) {
     await createNetns(inputs.netns);
     try {
-      const result = await invokeCni("ADD", ref(inputs), await cniConfig(inputs));
+      const result = await invokeCni("ADD", ref(inputs), await cniConfig(inputs), CNI_TIMEOUT_MS());
       const ip = result?.ips?.[0]?.address?.split("/")[0];
       const hostInterface = result?.interfaces?.find((i) => !i.sandbox)?.name ?? "";
       if (!ip)
@@ -76,7 +80,7 @@ export const podHandler: Handler<PodInputs, PodOutputs> = {
       if (inputs.server) await startServer(inputs);
       return { id: inputs.netns, outs: { ...inputs, ip, hostInterface } };
     } catch (e) {
-      await invokeCni("DEL", ref(inputs), await cniConfig(inputs)).catch(() => undefined);
+      await invokeCni("DEL", ref(inputs), await cniConfig(inputs), CNI_TIMEOUT_MS()).catch(() => undefined);
       await stopDaemon(inputs.runDir, serverName(inputs));
       await deleteNetns(inputs.netns);
       throw e;
@@ -95,7 +99,7 @@ export const podHandler: Handler<PodInputs, PodOutputs> = {
   async delete(_id, props) {
     await stopDaemon(props.runDir, serverName(props));
     // DEL releases the address and removes the workload endpoint; a second DEL is fine.
-    await invokeCni("DEL", ref(props), await cniConfig(props)).catch(() => undefined);
+    await invokeCni("DEL", ref(props), await cniConfig(props), CNI_TIMEOUT_MS()).catch(() => undefined);
     await deleteNetns(props.netns);
   },
 };

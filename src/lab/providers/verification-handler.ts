@@ -4,6 +4,7 @@ import type { RunningPod } from "../../verify/expectations.ts";
 import { findDrift, formatLabFailures, verifyLab, type LabReport } from "../../verify/lab.ts";
 import { writeReports } from "../../verify/report.ts";
 import type { Handler } from "./handler.ts";
+import { scaledMs } from "../timeouts.ts";
 
 export interface VerificationInputs {
   plan: LabPlan;
@@ -37,7 +38,7 @@ export function checkLines(report: LabReport): string[] {
 
 async function verify(inputs: VerificationInputs): Promise<VerificationOutputs> {
   const report = await verifyLab(inputs.plan, inputs.pods, {
-    deadlineMs: inputs.deadlineMs,
+    deadlineMs: scaledMs(inputs.deadlineMs),
     hostRunDir: (h) => join(inputs.runDir, h),
   });
   const files = await writeReports(inputs.runDir, inputs.plan, inputs.pods, report);
