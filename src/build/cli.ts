@@ -2,15 +2,15 @@
 //   node --import tsx src/build/cli.ts build [name…]   rebuild (all by default), whatever their state
 //   node --import tsx src/build/cli.ts ensure [name…]  rebuild only the stale ones (scripts/setup)
 //   node --import tsx src/build/cli.ts check [name…]   print each bundle's state; exit 1 when one is stale
-import { buildBundle, ENTRIES, LAB_BUNDLES, bundlePath, staleReason } from "./bundles.ts";
+import { buildBundle, LAB_BUNDLES, bundlePath, staleReason } from "./bundles.ts";
 
 const [command, ...rest] = process.argv.slice(2);
-const names = rest.length > 0 ? rest : Object.keys(ENTRIES);
-const unknown = names.filter((n) => !(n in ENTRIES));
+const names = rest.length > 0 ? rest : Object.keys(LAB_BUNDLES.entries);
+const unknown = names.filter((n) => !(n in LAB_BUNDLES.entries));
 if (!command || !["build", "ensure", "check"].includes(command) || unknown.length > 0) {
   process.stderr.write(
     (unknown.length > 0 ? `unknown bundle(s): ${unknown.join(", ")}\n` : "") +
-      `usage: build|ensure|check [${Object.keys(ENTRIES).join("|")} …]\n`,
+      `usage: build|ensure|check [${Object.keys(LAB_BUNDLES.entries).join("|")} …]\n`,
   );
   process.exit(2);
 }

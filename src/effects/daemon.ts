@@ -2,7 +2,7 @@
 // detached from whoever started them (Pulumi's provider process ends; the lab goes on), with their pid
 // and log in a run folder, so that delete can find and stop them later. Every start has its stop.
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { assertNetnsName } from "./names.ts";
@@ -22,10 +22,20 @@ export interface DaemonSpec {
 const pidFile = (runDir: string, name: string) => join(runDir, `${name}.pid`);
 export const logFile = (runDir: string, name: string) => join(runDir, `${name}.log`);
 
+/**
+ * Alive, and not a zombie: a daemon whose parent is gone waits for PID 1 to reap it, which some
+ * containers' init does only every couple of seconds (measured here: ~1.8 s per stop).
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.charAt(stat.lastIndexOf(")") + 2);
+    return state !== "Z" && state !== "X";
   } catch {
     return false;
   }
@@ -85,7 +95,8 @@ export async function startDaemon(spec: DaemonSpec): Promise<number> {
 }
 
 /**
- * SIGTERM to the daemon's process group, SIGKILL after `graceMs`; removes its pid file and log.
+ * SIGTERM to the daemon's process group, SIGKILL after `graceMs` (0: SIGKILL at once, for a daemon whose
+ * state is thrown away with it); waits until it is gone, then removes its pid file and log.
  * Nothing running is not an error.
  */
 export async function stopDaemon(runDir: string, name: string, graceMs = 3000): Promise<void> {
@@ -102,10 +113,17 @@ export async function stopDaemon(runDir: string, name: string, graceMs = 3000): 
         }
       }
     };
-    signal("SIGTERM");
     const until = Date.now() + graceMs;
-    while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    if (alive(pid)) signal("SIGKILL");
+    if (graceMs > 0) {
+      signal("SIGTERM");
+      while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    }
+    if (alive(pid)) {
+      signal("SIGKILL");
+      // Gone before its files are removed (etcd writing into a data dir being deleted fails the delete).
+      const killed = Date.now() + 2000;
+      while (alive(pid) && Date.now() < killed) await new Promise((r) => setTimeout(r, 10));
+    }
   }
   await rm(pidFile(runDir, name), { force: true });
   await rm(logFile(runDir, name), { force: true });

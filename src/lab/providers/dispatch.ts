@@ -1,4 +1,4 @@
-// Entry point loaded (through tsx) inside Pulumi's dynamic-provider process.
+// Entry point (bundled: dist/bin/provider.mjs, src/build/bundles.ts) loaded inside Pulumi's dynamic-provider process.
 import { diffInputs } from "./handler.ts";
 import { handlers } from "./handlers.ts";
 

@@ -49,7 +49,8 @@ export const etcdHandler: Handler<EtcdInputs, EtcdOutputs> = {
     return pid ? { ...props, pid } : undefined;
   },
   async delete(_id, props) {
-    await stopDaemon(props.runDir, NAME);
+    // The data goes with it: no graceful shutdown to wait for (SIGTERM took etcd about a second).
+    await stopDaemon(props.runDir, NAME, 0);
     await rm(join(props.runDir, "etcd-data"), { recursive: true, force: true });
     await rm(join(props.runDir, `${NAME}.log`), { force: true });
   },

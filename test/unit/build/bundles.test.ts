@@ -14,6 +14,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
 import {
   LAB_BUNDLES,
@@ -132,5 +133,13 @@ describe("process bundles", () => {
     const argv = await entryArgv("echo-server");
     assert.deepEqual(argv, [process.execPath, join(REPO_ROOT, "dist", "bin", "echo-server.mjs")]);
     assert.equal(staleReason("echo-server", LAB_BUNDLES), null);
+  });
+
+  it("a library bundle exports its entry's exports and runs nothing by itself", async () => {
+    const lib: BundleSet = { ...set, entries: { ...set.entries, lib: "src/dep.ts" }, libraries: ["lib"] };
+    await buildBundle("lib", lib);
+    const mod = (await import(pathToFileURL(bundlePath("lib", lib)).href)) as { greeting: string };
+    assert.equal(mod.greeting, JSON.parse(runBundle().stdout).greeting);
+    assert.equal(staleReason("lib", lib), null);
   });
 });
