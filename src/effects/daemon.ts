@@ -90,7 +90,8 @@ export async function startDaemon(spec: DaemonSpec): Promise<number> {
         `${spec.name} in ${spec.netns} was not ready after ${spec.deadlineMs ?? 20_000} ms\n  ${tail}`,
       );
     }
-    await new Promise((r) => setTimeout(r, 100));
+    // etcd is healthy ~110 ms after start, an echo server sooner: poll finely (each probe is one small command).
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 

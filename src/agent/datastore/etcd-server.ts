@@ -71,6 +71,12 @@ export function etcdArgv(o: EtcdServerOptions): string[] {
     `${o.name}=${peer}`,
     "--initial-cluster-state",
     "new",
+    // One member, no peers to lose: elect itself after 100 ms instead of etcd's 1 s default
+    // (measured: healthy 112 ms after start instead of 1041 ms).
+    "--heartbeat-interval",
+    "10",
+    "--election-timeout",
+    "100",
     "--log-level",
     "warn",
     "--logger",
