@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import type { LabPlan } from "../lab/topology.ts";
 import { ECHO_PORT, sameSubnetHosts } from "../lab/topology.ts";
+import { scaledMs } from "../lab/timeouts.ts";
 import { preflight } from "../agent/felix/preflight.ts";
 import { inNetns, tryRun } from "../effects/exec.ts";
 import { listLinks } from "../effects/links.ts";
@@ -68,7 +69,7 @@ async function httpGet(netns: string, ip: string, port: number): Promise<string>
   // Values are passed as arguments ($1, $2), never pasted into the script.
   const script = 'exec 3<>"/dev/tcp/$1/$2" && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && timeout 3 cat <&3';
   const r = await tryRun(inNetns(netns, ["bash", "-c", script, "http-get", ip, String(port)]), {
-    timeoutMs: 5000,
+    timeoutMs: scaledMs(5000),
   });
   return r.exitCode === 0 ? r.stdout : `error: ${(r.stderr || r.stdout).trim()}`;
 }
