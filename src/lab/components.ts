@@ -235,7 +235,9 @@ export class Lab extends pulumi.ComponentResource {
           deadlineMs: 10_000,
           checksVersion: verificationCodeHash(),
         },
-        { parent: this, dependsOn: [...this.pods, outside.port, o.runFolder, ...routers] },
+        // After the pool and BGP resources too: a mode switch changes them and the checks in one update,
+        // and the checks must see the new pool applied, not race it.
+        { parent: this, dependsOn: [...this.pods, outside.port, o.runFolder, calicoResources, ...routers] },
       );
     }
     this.registerOutputs({});

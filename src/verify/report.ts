@@ -173,14 +173,18 @@ export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], re
         const x1 = x(a) + boxW / 2;
         const x2 = x(b) + boxW / 2;
         S.push(
-          `<path d="M ${x1} ${hostY} Q ${(x1 + x2) / 2} ${hostY - 30 - (b - a) * 30} ${x2} ${hostY}" fill="none" stroke="${color}" stroke-width="3"/>`,
+          `<path d="M ${x1} ${hostY} Q ${(x1 + x2) / 2} ${hostY - 30 - (b - a) * 30} ${x2} ${hostY}" fill="none" stroke="${plan.mode === "crosssubnet" ? "#c0392b" : color}" stroke-width="3"/>`,
         );
       }
   }
   S.push(
     `<text x="${gap}" y="24" font-size="16" font-weight="bold">${escapeHtml(`${report.stack}: ${report.mode} mode`)}</text>`,
   );
-  S.push(`<text x="${gap}" y="44" fill="${color}">${escapeHtml(`arcs: ${label}s between hosts`)}</text>`);
+  const legend =
+    plan.mode === "crosssubnet"
+      ? "dashed: BGP sessions; red: IP-in-IP tunnels, only between hosts in different subnets"
+      : `arcs: ${label}s between hosts`;
+  S.push(`<text x="${gap}" y="44" fill="${color}">${escapeHtml(legend)}</text>`);
   // Underlay bus: one line per subnet (bridge), the labels under the last one.
   plan.subnets.forEach((sn, i) => {
     const y = busY + i * busGap;

@@ -1,6 +1,7 @@
 import { entryArgv } from "../../build/bundles.ts";
 import { inNetns, run } from "../../effects/exec.ts";
 import type { Handler } from "./handler.ts";
+import { scaledMs } from "../timeouts.ts";
 
 /** Calico resources the lab applies (BGP configuration, peers), like `calicoctl apply -f`; removed on delete. */
 export interface CalicoResourcesInputs {
@@ -11,7 +12,7 @@ export interface CalicoResourcesInputs {
 
 async function apply(i: CalicoResourcesInputs, del = false): Promise<void> {
   const argv = [...(await entryArgv("apply-resources")), i.endpoint, ...(del ? ["--delete"] : [])];
-  await run(inNetns(i.netns, argv), { input: JSON.stringify(i.resources), timeoutMs: 30_000 });
+  await run(inNetns(i.netns, argv), { input: JSON.stringify(i.resources), timeoutMs: scaledMs(30_000) });
 }
 
 export const calicoResourcesHandler: Handler<CalicoResourcesInputs> = {

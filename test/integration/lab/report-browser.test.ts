@@ -207,6 +207,37 @@ function vxlanFixture() {
   return { p, pods, r: report(p, pods, {}, packet, fail) };
 }
 
+/** The routed crosssubnet stack on a kernel without ipip: a router, two subnets, checks skipped. */
+function crosssubnetFixture() {
+  const p = plan("crosssubnet", {
+    mode: "crosssubnet",
+    routedCidr: "192.168.20.0/24",
+    hosts: [
+      { name: "master", address: "192.168.19.165" },
+      { name: "worker-1", address: "192.168.19.166", labels: { worker: "no-1" } },
+      { name: "worker-2", address: "192.168.20.167", labels: { worker: "no-2" } },
+      { name: "worker-3", address: "192.168.20.168", labels: { worker: "no-3" } },
+    ],
+  });
+  const ips = ["10.244.139.65", "10.244.93.1", "10.244.193.194", "10.244.139.66", "10.244.193.193"];
+  const pods = p.pods.map((x, i) => ({ name: x.name, host: x.host, server: x.server, ip: ips[i]! }));
+  const bgp: Record<string, PeerStatus[]> = {};
+  for (const h of p.hosts)
+    bgp[h.name] = p.hosts.filter((o) => o !== h).map((o) => peer(o.address, "node-to-node mesh"));
+  const packet: CapturedPacket = {
+    kind: "plain",
+    srcMac: "e6:81:ae:40:31:94",
+    dstMac: "12:8a:d1:63:dd:c0",
+    line: "16:50:08.173228 e6:81:ae:40:31:94 > 12:8a:d1:63:dd:c0, ethertype IPv4 (0x0800), length 98: 10.244.93.1 > 10.244.193.194: ICMP echo request, id 8167, seq 1, length 64",
+  };
+  const r = report(p, pods, bgp, packet);
+  const why = "this kernel has no ipip module, so traffic across subnets cannot be encapsulated here";
+  for (const c of r.checks)
+    if (c.category === "pod-pod" && c.name.includes("busybox-1") && !c.name.includes("busybox-4"))
+      Object.assign(c, { seen: `skipped: ${why}`, skipped: why });
+  return { p, pods, r };
+}
+
 /** Width and height from a PNG's IHDR chunk. */
 function pngSize(buf: Buffer): { width: number; height: number } {
   assert.deepEqual(
@@ -268,6 +299,7 @@ describe("HTML report in a headless browser", { timeout: 700_000 }, () => {
   for (const [name, fixture] of [
     ["rr", rrFixture],
     ["vxlan", vxlanFixture],
+    ["crosssubnet", crosssubnetFixture],
   ] as const) {
     it(`${name}: the page renders to a ${WIDTH}x${HEIGHT} screenshot with content`, async (t) => {
       if (!chromium.bin) return t.skip(`chromium unavailable: ${chromium.why}`);
@@ -280,4 +312,12 @@ describe("HTML report in a headless browser", { timeout: 700_000 }, () => {
       assert.ok(png.length > 40_000, `screenshot is only ${png.length} bytes: is the page blank?`);
     });
   }
+
+  it("crosssubnet: the routed underlay and the skipped checks are on the page", () => {
+    const { p, pods, r } = crosssubnetFixture();
+    const html = renderHtml(p, pods, r);
+    for (const want of ["192.168.20.0/24 (bridge br1", ">router<", "192.168.19.1 / 192.168.20.1", "skipped"])
+      assert.ok(html.includes(want), `the page shows ${want}`);
+    assert.match(html, /passed, \d+ skipped, in 5\.0 s/);
+  });
 });
