@@ -7,7 +7,6 @@ import { readFile } from "node:fs/promises";
 import { createNetns } from "../../../src/effects/netns.ts";
 import { addAddress, createVethPair } from "../../../src/effects/links.ts";
 import { run, tryRun } from "../../../src/effects/exec.ts";
-import { expectedBlackholes, expectedRemoteRoutes } from "../../../src/agent/felix/plan.ts";
 import { nodeStatus, startAgent, stopAgent, agentRunning } from "../../../src/agent/daemon/launch.ts";
 import { readStatus, runFiles } from "../../../src/agent/daemon/status.ts";
 import { parseBirdProtocols } from "../../../src/agent/status/node-status.ts";
@@ -18,16 +17,8 @@ import { RoutingLab, ping, startCapture, waitFor, type LabHost } from "./harness
 
 const lab = new RoutingLab({ tag: "rb", hosts: 3, preset: "bgp" });
 
-async function expectedLines(h: LabHost): Promise<string[]> {
-  const snap = await lab.snapshot();
-  return [
-    ...expectedRemoteRoutes(snap, h.name, "eth0").map((r) => r.line),
-    ...expectedBlackholes(snap, h.name),
-  ].sort();
-}
-
 async function routesComplete(h: LabHost): Promise<boolean> {
-  const want = await expectedLines(h);
+  const want = await lab.expectedRouteLines(h);
   const have = (await lab.podRoutes(h)).sort();
   return JSON.stringify(want) === JSON.stringify(have);
 }
@@ -59,7 +50,7 @@ describe("routing: BGP mode, 3 hosts × 2 pods", { skip: !isRoot() && "needs roo
       assert.equal(remote.length, 2, `${h.name}: ${lines.join("; ")}`);
       for (const l of remote)
         assert.match(l, /^10\.244\.\d+\.\d+\/26 via 10\.99\.0\.1[123] dev eth0 proto bird$/);
-      assert.deepEqual(lines.sort(), await expectedLines(h));
+      assert.deepEqual(lines.sort(), await lab.expectedRouteLines(h));
     }
   });
 

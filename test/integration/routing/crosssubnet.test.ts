@@ -9,27 +9,20 @@
 // CrossSubnet must encapsulate there).
 import { after, before, describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { readStatus, runFiles } from "../../../src/agent/daemon/status.ts";
 import { tryRun } from "../../../src/effects/exec.ts";
-import { invokeCni, type PodRef } from "../../../src/agent/cni/invoke.ts";
 import { createNetns, deleteNetns } from "../../../src/effects/netns.ts";
-import { expectedBlackholes, expectedRemoteRoutes } from "../../../src/agent/felix/plan.ts";
 import { parseBirdProtocols } from "../../../src/agent/status/node-status.ts";
 import { needsIpip } from "../../../src/verify/expectations.ts";
 import { captureDuring, classifyCapture, type CapturedPacket } from "../../../src/verify/capture.ts";
 import { isRoot, runPrefix } from "../../support/netns-scope.ts";
-import { RoutingLab, ping, waitFor, type LabHost, type LabPod } from "./harness.ts";
+import { RoutingLab, invokeCniPatient, ping, waitFor, type LabPod } from "./harness.ts";
 
 const t0 = Date.now();
 function mark(what: string): void {
   if (process.env.VM_RUN)
     process.stderr.write(`crosssubnet-timing: ${what} at +${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
-
-/** Under TCG the plugin's node process alone takes tens of seconds. */
-const invokeCniPatient = (command: "ADD" | "DEL" | "CHECK", pod: PodRef, config: Record<string, unknown>) =>
-  invokeCni(command, pod, config, 300_000);
 
 /** Whether this kernel can create an ipip device (probed in a throwaway namespace). */
 async function kernelHasIpip(): Promise<boolean> {
@@ -55,33 +48,9 @@ const lab = new RoutingLab({
 });
 const DEADLINE_MS = 90_000;
 
-async function dumpAgentLogs(): Promise<void> {
-  for (const h of lab.hosts) {
-    if (!h.runDir) continue;
-    const text = await readFile(runFiles(h.runDir).agentLog, "utf8").catch(() => "(no log)");
-    const lines = text.trimEnd().split("\n");
-    process.stderr.write(`--- ${h.name} agent.log (${lines.length} lines, last 60) ---\n`);
-    process.stderr.write(lines.slice(-60).join("\n") + "\n");
-  }
-}
-
-/** The routes a host must have, from the datastore; without ipip, those through tunl0 cannot exist. */
-async function expectedLines(h: LabHost): Promise<string[]> {
-  const snap = await lab.snapshot();
-  return [
-    ...expectedRemoteRoutes(snap, h.name, "eth0").map((r) => r.line),
-    ...expectedBlackholes(snap, h.name),
-  ]
-    .filter((l) => hasIpip || !needsIpip(l))
-    .sort();
-}
-
-async function routesAsExpected(): Promise<boolean> {
-  for (const h of lab.hosts)
-    if (JSON.stringify(await expectedLines(h)) !== JSON.stringify((await lab.podRoutes(h)).sort()))
-      return false;
-  return true;
-}
+/** Without ipip, the routes through tunl0 cannot exist. */
+const possible = (line: string) => hasIpip || !needsIpip(line);
+const routesAsExpected = () => lab.routesAsExpected(possible);
 
 const podOn = (host: string) => lab.pods.find((p) => p.host === host)!;
 
@@ -112,7 +81,7 @@ describe(
   () => {
     before(() => lab.up(1, [1, 2, 3], mark));
     after(async () => {
-      if (process.env.VM_RUN) await dumpAgentLogs();
+      if (process.env.VM_RUN) await lab.dumpAgentLogs(60);
       await lab.teardown();
       mark("torn down");
     });

@@ -3,7 +3,7 @@
 // router namespace, etcd on host 1, an agent per host via
 // startAgent, pods via the CNI plugin. `teardown()` removes all of it (agents, BIRD, etcd, namespaces,
 // files) and is safe to call after a partial setup.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,8 @@ import { startEtcd, type EtcdServer } from "../../../src/agent/datastore/etcd-se
 import { snapshotFromKvs, type DatastoreSnapshot } from "../../../src/agent/datastore/snapshot.ts";
 import type { IPPool } from "../../../src/agent/datastore/keys.ts";
 import { cniNetworkConfig, invokeCni, type PodRef } from "../../../src/agent/cni/invoke.ts";
+import { expectedBlackholes, expectedRemoteRoutes } from "../../../src/agent/felix/plan.ts";
+import { runFiles } from "../../../src/agent/daemon/status.ts";
 import { startAgent, stopAgent, type StartAgentOptions } from "../../../src/agent/daemon/launch.ts";
 import { loadTemplate, PRESETS, renderManifest, type PresetName } from "../../../src/manifest/index.ts";
 import { removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
@@ -256,6 +258,40 @@ export class RoutingLab {
     return failures.sort();
   }
 
+  /**
+   * The pod-CIDR routes a host must have, from the datastore (remote blocks per mode, own blocks as
+   * blackholes), sorted; `keep` drops lines this kernel cannot have (e.g. through tunl0 without ipip).
+   */
+  async expectedRouteLines(h: LabHost, keep: (line: string) => boolean = () => true): Promise<string[]> {
+    const snap = await this.snapshot();
+    return [
+      ...expectedRemoteRoutes(snap, h.name, "eth0").map((r) => r.line),
+      ...expectedBlackholes(snap, h.name),
+    ]
+      .filter(keep)
+      .sort();
+  }
+
+  /** Whether every host's pod-CIDR routes are exactly the expected ones. */
+  async routesAsExpected(keep?: (line: string) => boolean): Promise<boolean> {
+    for (const h of this.hosts) {
+      const want = await this.expectedRouteLines(h, keep);
+      if (JSON.stringify(want) !== JSON.stringify((await this.podRoutes(h)).sort())) return false;
+    }
+    return true;
+  }
+
+  /** The agents' logs on stderr (inside a VM the run folder is lost at power off). */
+  async dumpAgentLogs(last = 80): Promise<void> {
+    for (const h of this.hosts) {
+      if (!h.runDir) continue;
+      const text = await readFile(runFiles(h.runDir).agentLog, "utf8").catch(() => "(no log)");
+      const lines = text.trimEnd().split("\n");
+      process.stderr.write(`--- ${h.name} agent.log (${lines.length} lines, last ${last}) ---\n`);
+      process.stderr.write(lines.slice(-last).join("\n") + "\n");
+    }
+  }
+
   /** `ip route` lines in a host for destinations inside the pod CIDR. */
   async podRoutes(h: LabHost): Promise<string[]> {
     const out = await run(["ip", "-n", h.netns, "route", "show"]);
@@ -291,6 +327,13 @@ export class RoutingLab {
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }
+
+/** invokeCni with 5 minutes for the plugin: under TCG the plugin's node process alone takes tens of seconds. */
+export const invokeCniPatient = (
+  command: "ADD" | "DEL" | "CHECK",
+  pod: PodRef,
+  config: Record<string, unknown>,
+) => invokeCni(command, pod, config, 300_000);
 
 export async function ping(netns: string, ip: string, count = 1, timeoutS = 2): Promise<boolean> {
   const r = await tryRun([

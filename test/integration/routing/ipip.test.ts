@@ -9,14 +9,11 @@
 import { after, before, describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { runFiles } from "../../../src/agent/daemon/status.ts";
 import { run, tryRun } from "../../../src/effects/exec.ts";
-import { invokeCni, type PodRef } from "../../../src/agent/cni/invoke.ts";
 import { createNetns, deleteNetns } from "../../../src/effects/netns.ts";
-import { expectedBlackholes, expectedRemoteRoutes } from "../../../src/agent/felix/plan.ts";
 import { captureDuring, classifyCapture, type CapturedPacket } from "../../../src/verify/capture.ts";
 import { isRoot, runPrefix } from "../../support/netns-scope.ts";
-import { RoutingLab, ping, waitFor, type LabHost, type LabPod } from "./harness.ts";
+import { RoutingLab, invokeCniPatient, ping, waitFor, type LabHost, type LabPod } from "./harness.ts";
 
 /** Phase timings on stderr inside a VM (the boot-to-result breakdown scripts/ci-vm reports). */
 const t0 = Date.now();
@@ -25,10 +22,6 @@ function mark(what: string): void {
     process.stderr.write(`ipip-timing: ${what} at +${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 mark(`test module loaded ${process.uptime().toFixed(1)} s after node started`);
-
-/** invokeCni with 5 minutes for the plugin: under TCG the plugin's node process alone takes tens of seconds. */
-const invokeCniPatient = (command: "ADD" | "DEL" | "CHECK", pod: PodRef, config: Record<string, unknown>) =>
-  invokeCni(command, pod, config, 300_000);
 
 /** Why this kernel can't run the test (undefined: it can): an ipip device in a throwaway namespace. */
 async function ipipUnavailable(): Promise<string | undefined> {
@@ -63,39 +56,12 @@ const lab = new RoutingLab({
 /** Under TCG every agent reaction costs seconds: generous deadlines, still bounded. */
 const DEADLINE_MS = 90_000;
 
-/** Inside a VM the run folder is lost at power off: the agents' logs go to the console instead. */
-async function dumpAgentLogs(): Promise<void> {
-  for (const h of lab.hosts) {
-    if (!h.runDir) continue;
-    const text = await readFile(runFiles(h.runDir).agentLog, "utf8").catch(() => "(no log)");
-    const lines = text.trimEnd().split("\n");
-    process.stderr.write(`--- ${h.name} agent.log (${lines.length} lines, last 80) ---\n`);
-    process.stderr.write(lines.slice(-80).join("\n") + "\n");
-  }
-}
-
 async function fbOnlyInitNet(): Promise<number> {
   try {
     return Number((await readFile("/proc/sys/net/core/fb_tunnels_only_for_init_net", "utf8")).trim());
   } catch {
     return 0;
   }
-}
-
-async function expectedLines(h: LabHost): Promise<string[]> {
-  const snap = await lab.snapshot();
-  return [
-    ...expectedRemoteRoutes(snap, h.name, "eth0").map((r) => r.line),
-    ...expectedBlackholes(snap, h.name),
-  ].sort();
-}
-
-async function routesAsExpected(): Promise<boolean> {
-  for (const h of lab.hosts) {
-    if (JSON.stringify(await expectedLines(h)) !== JSON.stringify((await lab.podRoutes(h)).sort()))
-      return false;
-  }
-  return true;
 }
 
 interface Tunl {
@@ -146,13 +112,13 @@ describe(
   () => {
     before(() => lab.up(1, [0, 1], mark));
     after(async () => {
-      if (process.env.VM_RUN) await dumpAgentLogs();
+      if (process.env.VM_RUN) await lab.dumpAgentLogs();
       await lab.teardown();
       mark("torn down");
     });
 
     test("every pod pings every pod", async () => {
-      await waitFor("IPIP routes on every host", routesAsExpected, DEADLINE_MS, 500);
+      await waitFor("IPIP routes on every host", () => lab.routesAsExpected(), DEADLINE_MS, 500);
       assert.equal(lab.pods.length, 2);
       assert.notEqual(lab.pods[0]!.host, lab.pods[1]!.host);
       assert.deepEqual(await lab.pingMatrix(1, 5), []);
@@ -190,7 +156,7 @@ describe(
           .sort();
         assert.equal(want.length, 2, `${h.name}: two remote blocks`);
         assert.deepEqual(remote.sort(), want, `${h.name}: ${lines.join("; ")}`);
-        assert.deepEqual(lines.sort(), await expectedLines(h));
+        assert.deepEqual(lines.sort(), await lab.expectedRouteLines(h));
       }
     });
 
@@ -218,7 +184,7 @@ describe(
             const all = await run(["ip", "-n", h.netns, "route", "show"]);
             if (/ dev tunl0\b/.test(all)) return false;
           }
-          return routesAsExpected();
+          return lab.routesAsExpected();
         },
         DEADLINE_MS,
         500,

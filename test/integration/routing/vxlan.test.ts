@@ -5,27 +5,11 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { run, tryRun } from "../../../src/effects/exec.ts";
 import { readStatus } from "../../../src/agent/daemon/status.ts";
-import { expectedBlackholes, expectedRemoteRoutes, vxlanMac } from "../../../src/agent/felix/plan.ts";
+import { vxlanMac } from "../../../src/agent/felix/plan.ts";
 import { isRoot } from "../../support/netns-scope.ts";
 import { RoutingLab, ping, startCapture, waitFor, type LabHost } from "./harness.ts";
 
 const lab = new RoutingLab({ tag: "rv", hosts: 3, preset: "vxlan" });
-
-async function expectedLines(h: LabHost): Promise<string[]> {
-  const snap = await lab.snapshot();
-  return [
-    ...expectedRemoteRoutes(snap, h.name, "eth0").map((r) => r.line),
-    ...expectedBlackholes(snap, h.name),
-  ].sort();
-}
-
-async function allRoutes(): Promise<boolean> {
-  for (const h of lab.hosts) {
-    if (JSON.stringify(await expectedLines(h)) !== JSON.stringify((await lab.podRoutes(h)).sort()))
-      return false;
-  }
-  return true;
-}
 
 describe(
   "routing: VXLAN mode, 3 hosts × 2 pods",
@@ -61,7 +45,7 @@ describe(
     });
 
     test("routes: remote blocks via the peers' tunnel addresses on vxlan.calico, own blocks blackholed", async () => {
-      await waitFor("VXLAN routes on every host", allRoutes, 20_000);
+      await waitFor("VXLAN routes on every host", () => lab.routesAsExpected(), 20_000);
       for (const h of lab.hosts) {
         const lines = await lab.podRoutes(h);
         assert.equal(
