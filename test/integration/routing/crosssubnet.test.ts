@@ -7,16 +7,15 @@
 // Without it (this machine): the agent runs degraded and says so, creates no tunl0, the routes inside a
 // subnet are there and work, and pod traffic across the router is dropped by the router (which is why
 // CrossSubnet must encapsulate there).
-import { after, before, describe, test, type TestContext } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readStatus, runFiles } from "../../../src/agent/daemon/status.ts";
 import { tryRun } from "../../../src/effects/exec.ts";
 import { createNetns, deleteNetns } from "../../../src/effects/netns.ts";
 import { parseBirdProtocols } from "../../../src/agent/status/node-status.ts";
 import { needsIpip } from "../../../src/verify/expectations.ts";
-import { captureDuring, classifyCapture, type CapturedPacket } from "../../../src/verify/capture.ts";
 import { isRoot, runPrefix } from "../../support/netns-scope.ts";
-import { RoutingLab, invokeCniPatient, ping, waitFor, type LabPod } from "./harness.ts";
+import { RoutingLab, invokeCniPatient, ping, waitFor } from "./harness.ts";
 
 const t0 = Date.now();
 function mark(what: string): void {
@@ -53,27 +52,6 @@ const possible = (line: string) => hasIpip || !needsIpip(line);
 const routesAsExpected = () => lab.routesAsExpected(possible);
 
 const podOn = (host: string) => lab.pods.find((p) => p.host === host)!;
-
-/** A ping from `src` to `dst` with tcpdump on `bridge`; the classified request frame. */
-async function capture(
-  t: TestContext,
-  bridge: string,
-  src: LabPod,
-  dst: LabPod,
-): Promise<CapturedPacket | undefined> {
-  let ok = false;
-  const lines = await captureDuring(
-    lab.switchNetns,
-    bridge,
-    async () => {
-      ok = await ping(src.podNetns, dst.ip, 2, 5);
-    },
-    { settleMs: 500 },
-  );
-  for (const l of lines) t.diagnostic(`tcpdump ${bridge}: ${l}`);
-  assert.ok(ok, `${src.pod} → ${dst.pod} during the capture`);
-  return classifyCapture(lines, src.ip, dst.ip);
-}
 
 describe(
   `routing: IPIP CrossSubnet across a router, 4 hosts in 2 subnets (${hasIpip ? "with" : "without"} the ipip module)`,
@@ -140,7 +118,7 @@ describe(
     );
 
     test("inside a subnet (node-3 → node-4, behind the router): plain ICMP on the wire", async (t) => {
-      const p = await capture(t, "br1", podOn("node-3"), podOn("node-4"));
+      const p = await lab.capturePing(t, "br1", podOn("node-3"), podOn("node-4"));
       assert.ok(p, "a frame carrying the pod's echo request on br1");
       assert.equal(p.kind, "plain", p.line);
     });
@@ -162,7 +140,7 @@ describe(
           assert.doesNotMatch(r.stdout, /10\.244\./, "the router has no pod routes");
           return;
         }
-        const p = await capture(t, "br0", src, dst);
+        const p = await lab.capturePing(t, "br0", src, dst);
         assert.ok(p, "a frame carrying the pod's echo request on br0");
         assert.deepEqual(
           [p.kind, p.outerSrc, p.outerDst],

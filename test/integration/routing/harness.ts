@@ -3,7 +3,9 @@
 // router namespace, etcd on host 1, an agent per host via
 // startAgent, pods via the CNI plugin. `teardown()` removes all of it (agents, BIRD, etcd, namespaces,
 // files) and is safe to call after a partial setup.
+import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import type { TestContext } from "node:test";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +18,7 @@ import type { IPPool } from "../../../src/agent/datastore/keys.ts";
 import { cniNetworkConfig, invokeCni, type PodRef } from "../../../src/agent/cni/invoke.ts";
 import { expectedBlackholes, expectedRemoteRoutes } from "../../../src/agent/felix/plan.ts";
 import { runFiles } from "../../../src/agent/daemon/status.ts";
+import { captureDuring, classifyCapture, type CapturedPacket } from "../../../src/verify/capture.ts";
 import { startAgent, stopAgent, type StartAgentOptions } from "../../../src/agent/daemon/launch.ts";
 import { loadTemplate, PRESETS, renderManifest, type PresetName } from "../../../src/manifest/index.ts";
 import { removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
@@ -279,6 +282,30 @@ export class RoutingLab {
       if (JSON.stringify(want) !== JSON.stringify((await this.podRoutes(h)).sort())) return false;
     }
     return true;
+  }
+
+  /**
+   * Pings from `src` to `dst` (2 echoes) with tcpdump on `bridge` in the switch namespace; asserts a reply
+   * and returns the classified request frame (each captured line is a test diagnostic).
+   */
+  async capturePing(
+    t: TestContext,
+    bridge: string,
+    src: LabPod,
+    dst: LabPod,
+  ): Promise<CapturedPacket | undefined> {
+    let ok = false;
+    const lines = await captureDuring(
+      this.switchNetns,
+      bridge,
+      async () => {
+        ok = await ping(src.podNetns, dst.ip, 2, 5);
+      },
+      { settleMs: 500 },
+    );
+    for (const l of lines) t.diagnostic(`tcpdump ${bridge}: ${l}`);
+    assert.ok(ok, `${src.pod} → ${dst.pod} during the capture`);
+    return classifyCapture(lines, src.ip, dst.ip);
   }
 
   /** The agents' logs on stderr (inside a VM the run folder is lost at power off). */

@@ -6,14 +6,13 @@
 //
 // Run with `sysctl -w net.core.fb_tunnels_only_for_init_net=1` set before the namespaces are created (as
 // scripts/ci-vm does): the hosts then have no fallback tunl0, the agent creates its own and can delete it.
-import { after, before, describe, test, type TestContext } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { run, tryRun } from "../../../src/effects/exec.ts";
 import { createNetns, deleteNetns } from "../../../src/effects/netns.ts";
-import { captureDuring, classifyCapture, type CapturedPacket } from "../../../src/verify/capture.ts";
 import { isRoot, runPrefix } from "../../support/netns-scope.ts";
-import { RoutingLab, invokeCniPatient, ping, waitFor, type LabHost, type LabPod } from "./harness.ts";
+import { RoutingLab, invokeCniPatient, waitFor, type LabHost, type LabPod } from "./harness.ts";
 
 /** Phase timings on stderr inside a VM (the boot-to-result breakdown scripts/ci-vm reports). */
 const t0 = Date.now();
@@ -86,26 +85,6 @@ async function tunl0(h: LabHost): Promise<Tunl | null> {
   };
 }
 
-/** One ping from `src` to `dst` with tcpdump on the switch's bridge; the classified request frame. */
-async function captureCrossNode(
-  t: TestContext,
-  src: LabPod,
-  dst: LabPod,
-): Promise<CapturedPacket | undefined> {
-  let ok = false;
-  const lines = await captureDuring(
-    lab.switchNetns,
-    "br0",
-    async () => {
-      ok = await ping(src.podNetns, dst.ip, 2, 5);
-    },
-    { settleMs: 500 },
-  );
-  for (const l of lines) t.diagnostic(`tcpdump: ${l}`);
-  assert.ok(ok, `${src.pod} → ${dst.pod} during the capture`);
-  return classifyCapture(lines, src.ip, dst.ip);
-}
-
 describe(
   "routing: IPIP mode, 3 hosts, 2 pods on different hosts; then ipipMode Never live",
   { skip: skip ?? false, timeout: 900_000 },
@@ -162,7 +141,7 @@ describe(
 
     test("the underlay carries the pods' ICMP inside IP protocol 4 (IPIP)", async (t) => {
       const [src, dst] = lab.pods as [LabPod, LabPod];
-      const p = await captureCrossNode(t, src, dst);
+      const p = await lab.capturePing(t, "br0", src, dst);
       assert.ok(p, "a frame carrying the pod's echo request on br0");
       t.diagnostic(`IPIP frame: ${p.line}`);
       assert.deepEqual(
@@ -220,7 +199,7 @@ describe(
       }
       assert.deepEqual(await lab.pingMatrix(1, 5), []);
       const [src, dst] = lab.pods as [LabPod, LabPod];
-      const p = await captureCrossNode(t, src, dst);
+      const p = await lab.capturePing(t, "br0", src, dst);
       assert.ok(p, "a frame carrying the pod's echo request on br0");
       assert.equal(p.kind, "plain", p.line);
     });
