@@ -4,6 +4,8 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { readAgentSettings } from "../../manifest/index.ts";
 import { Datastore } from "../datastore/etcd.ts";
+import { SnapshotEventFilter } from "../datastore/relevance.ts";
+import { watchKernel, type KernelWatch } from "../felix/kernel-watch.ts";
 import { readSnapshot, type DatastoreSnapshot } from "../datastore/snapshot.ts";
 import { watchPrefix, type PrefixWatch } from "../datastore/watch.ts";
 import { runStartup, reconcileTunnel, type AgentSettings } from "../startup/node.ts";
@@ -41,6 +43,17 @@ export class Agent {
   private bird: BirdSupervisor;
   private status: Omit<AgentStatus, "updatedAt">;
   private tunnelKey = "";
+  /** A pass asked for by the resync (or after an error) applies even when the inputs did not change. */
+  private fullWanted = false;
+  /** The snapshot (less its revision) of the last pass that applied, and its plan. */
+  private appliedInputs = "";
+  private appliedPlan: DataplanePlan | null = null;
+  /** Drops datastore events that cannot change a pass (pods' endpoints, allocations in a block). */
+  private readonly events = new SnapshotEventFilter();
+  private kernel: KernelWatch | null = null;
+  /** Passes that applied, and passes that found the datastore's inputs unchanged (status.json). */
+  private unchangedPasses = 0;
+  private countersTimer: NodeJS.Timeout | null = null;
   /** The bird.conf text last written, and the text the running BIRD has loaded (null: unknown). */
   private birdWritten: string | null = null;
   private birdLoaded: string | null = null;
@@ -139,22 +152,38 @@ export class Agent {
     this.running = true;
     this.watch = await watchPrefix(this.ds, "/calico/", () => this.kick(), {
       debounceMs: 75,
+      relevant: (key, value) => {
+        const relevant = this.events.relevant(key, value);
+        if (!relevant) this.publishCounters();
+        return relevant;
+      },
       onError: (e) => this.log(`watch: ${e.message}`),
     });
     try {
-      await this.pass();
+      await this.pass(true);
     } finally {
       this.running = false;
     }
     await this.publish({ phase: "ready" });
     this.log("ready");
-    this.resync = setInterval(() => this.kick(), this.args.resyncMs);
+    // Kernel changes (a route or device removed by hand) wake the agent at once; the resync is the
+    // backstop for what the monitor does not see (iptables, sysctls).
+    this.kernel = watchKernel(() => this.kick(true), {
+      debounceMs: 100,
+      onError: (e) => this.log(`kernel watch: ${e.message}`),
+    });
+    this.resync = setInterval(() => this.kick(true), this.args.resyncMs);
     if (this.again) this.kick();
   }
 
-  /** Asks for a reconcile pass; passes never overlap, a request during one runs one more after it. */
-  kick(): void {
+  /**
+   * Asks for a reconcile pass; passes never overlap, a request during one runs one more after it.
+   * `full`: apply even if the datastore's inputs are those of the last applied pass (the resync repairs
+   * drift in the dataplane; an event whose inputs changed nothing has nothing to apply).
+   */
+  kick(full = false): void {
     if (this.stopped) return;
+    this.fullWanted ||= full;
     if (this.running) {
       this.again = true;
       return;
@@ -164,15 +193,17 @@ export class Agent {
       try {
         do {
           this.again = false;
+          const full = this.fullWanted;
+          this.fullWanted = false;
           try {
-            await this.pass();
+            await this.pass(full);
             if (this.status.lastError) await this.publish({ lastError: undefined });
           } catch (e) {
             const msg = (e as Error).message;
             if (this.stopped) break;
             if (msg !== this.status.lastError) this.log(`reconcile failed (retrying): ${msg}`);
             await this.publish({ lastError: msg });
-            setTimeout(() => this.kick(), 1000);
+            setTimeout(() => this.kick(true), 1000);
           }
         } while (this.again && !this.stopped);
       } finally {
@@ -181,11 +212,19 @@ export class Agent {
     })();
   }
 
-  /** One reconcile pass. */
-  async pass(): Promise<DataplanePlan> {
+  /** One reconcile pass; unless `full`, none when the inputs are those of the last applied pass. */
+  async pass(full = true): Promise<DataplanePlan> {
     const ds = this.ds!;
     const node = this.args.nodeName;
     let snap: DatastoreSnapshot = await ds.withRetry("snapshot", () => readSnapshot(ds), 10_000);
+    this.events.learn(snap);
+    const inputs = JSON.stringify({ ...snap, revision: "" });
+    if (!full && this.appliedPlan && inputs === this.appliedInputs && this.birdLoaded === this.birdWritten) {
+      this.unchangedPasses++;
+      this.publishCounters();
+      return this.appliedPlan;
+    }
+    this.appliedInputs = "";
     // Tunnel addresses follow the pools (IPIP turned off → released, tunl0 removed below).
     const me = snap.nodes.find((n) => n.metadata.name === node);
     const key = JSON.stringify([snap.pools.map((p) => p.spec), me?.metadata.labels]);
@@ -230,12 +269,33 @@ export class Agent {
       await this.publish({});
     }
     this.passes++;
+    this.appliedInputs = inputs;
+    this.appliedPlan = plan;
+    this.publishCounters();
     return plan;
+  }
+
+  /** The reconcile counters into status.json, at most once a second. */
+  private publishCounters(): void {
+    if (this.countersTimer || this.stopped) return;
+    this.countersTimer = setTimeout(() => {
+      this.countersTimer = null;
+      if (this.stopped) return;
+      void this.publish({
+        reconcile: {
+          passes: this.passes,
+          unchangedPasses: this.unchangedPasses,
+          ignoredEvents: this.events.ignored,
+        },
+      });
+    }, 1000);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.resync) clearInterval(this.resync);
+    if (this.countersTimer) clearTimeout(this.countersTimer);
+    this.kernel?.close();
     await this.watch?.close().catch(() => undefined);
     // Let a pass in flight finish first: it could otherwise (re)start BIRD after BIRD was stopped.
     await Promise.race([this.inFlight, new Promise((r) => setTimeout(r, 5000))]);
@@ -248,6 +308,8 @@ export class Agent {
   async fail(e: Error): Promise<void> {
     this.stopped = true;
     if (this.resync) clearInterval(this.resync);
+    if (this.countersTimer) clearTimeout(this.countersTimer);
+    this.kernel?.close();
     await this.watch?.close().catch(() => undefined);
     await this.bird.close().catch(() => undefined);
     this.ds?.close();

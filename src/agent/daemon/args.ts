@@ -8,13 +8,13 @@ export interface DaemonArgs {
   labels: Record<string, string>;
   rrClusterId?: string;
   etcdEndpoints?: string[];
-  /** Periodic resync, the watch's backstop (ms). */
+  /** Periodic resync (ms): the backstop of the datastore and kernel watches, for iptables and sysctls. */
   resyncMs: number;
 }
 
 export const USAGE =
   "usage: main.ts --manifest <calico.yaml> --nodename <name> --run-dir <dir> [--labels k=v,k2=v2] " +
-  "[--rr-cluster-id a.b.c.d] [--etcd-endpoints http://ip:2379[,…]] [--resync-ms 5000]";
+  "[--rr-cluster-id a.b.c.d] [--etcd-endpoints http://ip:2379[,…]] [--resync-ms 30000]";
 
 const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]*[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
@@ -62,7 +62,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
     nodeName: v.nodename!,
     runDir: v["run-dir"]!,
     labels: v.labels ? parseLabels(v.labels) : {},
-    resyncMs: v["resync-ms"] ? Number(v["resync-ms"]) : 5000,
+    resyncMs: v["resync-ms"] ? Number(v["resync-ms"]) : 30_000,
   };
   if (!Number.isInteger(out.resyncMs) || out.resyncMs < 200)
     throw new Error("--resync-ms must be an integer ≥ 200");

@@ -17,6 +17,11 @@ export interface AgentStatus {
   error?: string;
   /** What the node runs without, because the kernel lacks it (crosssubnet without ipip). */
   degraded?: string[];
+  /**
+   * The reconcile loop's work: passes applied, passes that found the datastore's inputs unchanged (an
+   * event that changed nothing), and datastore events dropped because they cannot change a pass.
+   */
+  reconcile?: { passes: number; unchangedPasses: number; ignoredEvents: number };
   /** Last reconcile error while ready (the loop keeps retrying). */
   lastError?: string;
   updatedAt: string;

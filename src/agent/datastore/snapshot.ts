@@ -25,6 +25,23 @@ export interface DatastoreSnapshot {
 const byName = <T extends { metadata: { name: string } }>(a: T, b: T) =>
   a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 
+export type SnapshotKind = "node" | "pool" | "peer" | "bgpConfiguration" | "block";
+
+const DEFAULT_BGP_CONFIGURATION = resourceKey("bgpconfigurations", "default");
+
+/**
+ * What a datastore key contributes to the snapshot, or null when it contributes nothing (workload
+ * endpoints, IPAM handles and host affinities, profiles, Felix configuration, …). Pure.
+ */
+export function snapshotKind(key: string): SnapshotKind | null {
+  if (key.startsWith(resourcePrefix("nodes"))) return "node";
+  if (key.startsWith(resourcePrefix("ippools"))) return "pool";
+  if (key.startsWith(resourcePrefix("bgppeers"))) return "peer";
+  if (key === DEFAULT_BGP_CONFIGURATION) return "bgpConfiguration";
+  if (key.startsWith(BLOCK_PREFIX)) return "block";
+  return null;
+}
+
 /** Reads the snapshot in one range request (one revision). */
 export async function readSnapshot(ds: Datastore): Promise<DatastoreSnapshot> {
   const res = await ds.client.getAll().prefix("/calico/").exec();
@@ -40,14 +57,15 @@ export function snapshotFromKvs(
   revision = "0",
 ): DatastoreSnapshot {
   const snap: DatastoreSnapshot = { revision, nodes: [], pools: [], bgpPeers: [], blocks: [] };
-  const defaultConfig = resourceKey("bgpconfigurations", "default");
   for (const { key, value } of kvs) {
+    const kind = snapshotKind(key);
+    if (kind === null) continue;
     const parse = <T>() => JSON.parse(value) as T;
-    if (key.startsWith(resourcePrefix("nodes"))) snap.nodes.push(parse<CalicoNode>());
-    else if (key.startsWith(resourcePrefix("ippools"))) snap.pools.push(parse<IPPool>());
-    else if (key.startsWith(resourcePrefix("bgppeers"))) snap.bgpPeers.push(parse<BGPPeer>());
-    else if (key === defaultConfig) snap.bgpConfiguration = parse<BGPConfiguration>();
-    else if (key.startsWith(BLOCK_PREFIX)) {
+    if (kind === "node") snap.nodes.push(parse<CalicoNode>());
+    else if (kind === "pool") snap.pools.push(parse<IPPool>());
+    else if (kind === "peer") snap.bgpPeers.push(parse<BGPPeer>());
+    else if (kind === "bgpConfiguration") snap.bgpConfiguration = parse<BGPConfiguration>();
+    else {
       const b = parse<AllocationBlock>();
       if (!b.deleted) snap.blocks.push({ cidr: b.cidr, affinity: b.affinity });
     }

@@ -10,6 +10,8 @@ export interface PrefixWatch {
 export interface WatchOptions {
   /** Quiet time after the last event before `onChange` runs (ms). */
   debounceMs?: number;
+  /** Events for which this returns false are dropped (value: null for a delete). Default: keep all. */
+  relevant?: (key: string, value: string | null) => boolean;
   onError?: (e: Error) => void;
 }
 
@@ -34,8 +36,15 @@ export async function watchPrefix(
     timer = setTimeout(fire, debounceMs);
   };
   const watcher = await ds.client.watch().prefix(prefix).create();
-  watcher.on("put", (kv) => bump(kv.key.toString()));
-  watcher.on("delete", (kv) => bump(kv.key.toString()));
+  const keep = opts.relevant ?? (() => true);
+  watcher.on("put", (kv) => {
+    const key = kv.key.toString();
+    if (keep(key, kv.value.toString())) bump(key);
+  });
+  watcher.on("delete", (kv) => {
+    const key = kv.key.toString();
+    if (keep(key, null)) bump(key);
+  });
   watcher.on("error", (e) => opts.onError?.(e));
   // After a reconnect events may have been compacted away: treat it as "something changed".
   watcher.on("connected", () => bump(prefix));

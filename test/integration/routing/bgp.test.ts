@@ -15,7 +15,9 @@ import { BLOCK_PREFIX, type AllocationBlock } from "../../../src/agent/datastore
 import { isRoot } from "../../support/netns-scope.ts";
 import { RoutingLab, ping, startCapture, waitFor, type LabHost } from "./harness.ts";
 
-const lab = new RoutingLab({ tag: "rb", hosts: 3, preset: "bgp" });
+// No periodic resync during the test (the daemon's default is 30 s): every change below must reach the
+// agents through their datastore and kernel watches, and the counters of the event-filter test are exact.
+const lab = new RoutingLab({ tag: "rb", hosts: 3, preset: "bgp", resyncMs: 600_000 });
 
 async function routesComplete(h: LabHost): Promise<boolean> {
   const want = await lab.expectedRouteLines(h);
@@ -128,6 +130,39 @@ describe("routing: BGP mode, 3 hosts × 2 pods", { skip: !isRoot() && "needs roo
     const nat = await run(["ip", "netns", "exec", lab.host("node-2").netns, "iptables-save", "-t", "nat"]);
     assert.match(nat, /-A POSTROUTING -j cali-POSTROUTING/);
     assert.match(nat, /-A cali-nat-outgoing -s 10\.244\.0\.0\/16 -j MASQUERADE/);
+  });
+
+  test("a pod added on node-1 wakes no other agent: its endpoint, handle and allocation are ignored events", async () => {
+    const others = lab.hosts.slice(1);
+    const counters = async () =>
+      Promise.all(others.map(async (h) => (await readStatus(h.runDir))?.reconcile));
+    // Counters reach status.json at most once a second after a pass: wait until they stand still (the
+    // agents' passes after startup, and BIRD's routes waking their kernel watches, are over).
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let before = await counters();
+    for (let settled = false; !settled;) {
+      await sleep(1500);
+      const now = await counters();
+      settled = JSON.stringify(now) === JSON.stringify(before);
+      before = now;
+    }
+    await lab.addPods(1, [0]);
+    await sleep(1500);
+    const after = await counters();
+    for (const [i, h] of others.entries()) {
+      assert.ok(before[i] && after[i], `${h.name}: no reconcile counters in status.json`);
+      assert.equal(
+        after[i]!.passes,
+        before[i]!.passes,
+        `${h.name}: a pass ran (${JSON.stringify(after[i])})`,
+      );
+      assert.equal(after[i]!.unchangedPasses, before[i]!.unchangedPasses, `${h.name}: woken for nothing`);
+      assert.ok(
+        after[i]!.ignoredEvents >= before[i]!.ignoredEvents + 3,
+        `${h.name}: the pod's writes were not seen at all (${JSON.stringify([before[i], after[i]])})`,
+      );
+    }
+    assert.deepEqual(await lab.pingMatrix(), []);
   });
 
   test("kill -9 BIRD: the agent restarts it and the routes are back within 5 s", async (t) => {

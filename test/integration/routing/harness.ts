@@ -208,7 +208,9 @@ export class RoutingLab {
     await Promise.all(
       this.hosts.map(async (h, hi) => {
         if (onHosts && !onHosts.includes(hi)) return;
-        for (let k = 0; k < perHost; k++) {
+        // Numbered after the host's pods so far: a second call adds pods instead of colliding.
+        const first = this.pods.filter((p) => p.host === h.name).length;
+        for (let k = first; k < first + perHost; k++) {
           const pod: PodRef = {
             hostNetns: h.netns,
             podNetns: `${this.prefix}-p${hi + 1}${k}`,

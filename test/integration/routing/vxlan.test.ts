@@ -9,7 +9,9 @@ import { vxlanMac } from "../../../src/agent/felix/plan.ts";
 import { isRoot } from "../../support/netns-scope.ts";
 import { RoutingLab, ping, startCapture, waitFor, type LabHost } from "./harness.ts";
 
-const lab = new RoutingLab({ tag: "rv", hosts: 3, preset: "vxlan" });
+// No periodic resync during the test (the daemon's default is 30 s): a route deleted by hand must come
+// back through the agent's kernel watch.
+const lab = new RoutingLab({ tag: "rv", hosts: 3, preset: "vxlan", resyncMs: 600_000 });
 
 describe(
   "routing: VXLAN mode, 3 hosts × 2 pods",
@@ -60,6 +62,24 @@ describe(
             new RegExp(`${vxlanMac(o.name)} dst ${o.address.replace(/\./g, "\\.")} self permanent`),
           );
       }
+    });
+
+    test("a route deleted by hand is back within 2 s: the kernel watch wakes the agent", async () => {
+      const h = lab.hosts[1]!;
+      const [route] = (await lab.podRoutes(h)).filter((l) => / dev vxlan\.calico proto 80 onlink$/.test(l));
+      assert.ok(route, `${h.name}: no VXLAN route`);
+      const block = route.split(" ")[0]!;
+      await run(["ip", "-n", h.netns, "route", "del", block, "proto", "80"]);
+      const started = Date.now();
+      await waitFor(
+        `${block} back on ${h.name}`,
+        async () => (await lab.podRoutes(h)).includes(route),
+        2000,
+        50,
+      );
+      console.log(
+        `vxlan: route ${block} deleted by hand on ${h.name}, back after ${Date.now() - started} ms`,
+      );
     });
 
     test("every pod pings every pod", async () => {

@@ -25,7 +25,7 @@ describe("daemon arguments", () => {
       labels: { "route-reflector": "true", zone: "a" },
       rrClusterId: "244.0.0.1",
       etcdEndpoints: ["http://192.168.19.165:2379"],
-      resyncMs: 5000,
+      resyncMs: 30_000,
     });
     assert.deepEqual(parseDaemonArgs(daemonArgv(a)), a);
     assert.deepEqual(parseDaemonArgs(["--manifest=m", "--nodename=n", "--run-dir=d"]).labels, {});

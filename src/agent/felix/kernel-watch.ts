@@ -1,0 +1,61 @@
+// Watching this namespace's kernel for changes to links, addresses and routes (`ip -o monitor`), as Felix
+// subscribes to netlink: a route or device removed by hand wakes the agent at once instead of waiting
+// for the periodic resync, which can then be rare (Felix refreshes routes every 90 s). The agent's own
+// changes wake it too; the pass that follows finds nothing to change and makes no events, so it settles.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+
+export interface KernelWatch {
+  close(): void;
+}
+
+export interface KernelWatchOptions {
+  /** Quiet time after the last event before `onChange` runs (ms). */
+  debounceMs?: number;
+  /** A line of `ip monitor` output is ignored when this returns false. Default: keep all. */
+  relevant?: (line: string) => boolean;
+  onError?: (e: Error) => void;
+}
+
+/** Starts `ip -o monitor link address route` in the current namespace; `onChange` runs debounced. */
+export function watchKernel(onChange: () => void, opts: KernelWatchOptions = {}): KernelWatch {
+  const debounceMs = opts.debounceMs ?? 100;
+  const keep = opts.relevant ?? (() => true);
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+  let child: ChildProcess | null = null;
+  let restart: NodeJS.Timeout | null = null;
+  const bump = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      if (!closed) onChange();
+    }, debounceMs);
+  };
+  const start = () => {
+    const c = spawn("ip", ["-o", "monitor", "link", "address", "route"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    child = c;
+    createInterface({ input: c.stdout! }).on("line", (line) => {
+      if (keep(line)) bump();
+    });
+    c.once("error", (e) => opts.onError?.(new Error(`ip monitor: ${e.message}`)));
+    c.once("exit", (code, signal) => {
+      if (closed) return;
+      // Gone (killed by hand, say): what happened meanwhile is unknown, so count it as a change.
+      opts.onError?.(new Error(`ip monitor exited (code ${code}, signal ${signal}); restarting`));
+      bump();
+      restart = setTimeout(start, 1000);
+    });
+  };
+  start();
+  return {
+    close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      if (restart) clearTimeout(restart);
+      child?.kill("SIGTERM");
+    },
+  };
+}
