@@ -1,5 +1,6 @@
 // The namespace plumbing of a workload endpoint, as Calico's CNI plugin does it:
-//   host side  caliXXXXXXXXXXX: MAC ee:ee:ee:ee:ee:ee, no IP, proxy_arp=1, forwarding=1, route <podIP>/32 scope link
+//   host side  caliXXXXXXXXXXX: MAC ee:ee:ee:ee:ee:ee, no IP, proxy_arp=1, forwarding=1, route <podIP>/32 scope link,
+//              and a permanent neighbour <podIP> lladdr <pod MAC> (Felix's static ARP entry)
 //   pod side   eth0: <podIP>/32, 169.254.1.1 dev eth0 scope link, default via 169.254.1.1
 // Every command names its namespace; nothing here touches the root namespace.
 import { readdir, readlink, stat } from "node:fs/promises";
@@ -93,7 +94,12 @@ export async function setupWorkload(w: WorkloadSpec): Promise<{ podMac: string }
   const link = JSON.parse(await run(["ip", "-n", pod, "-j", "link", "show", "dev", pif])) as {
     address: string;
   }[];
-  return { podMac: link[0]?.address ?? "" };
+  const podMac = link[0]?.address ?? "";
+  // A static ARP entry for the pod, as Felix programs one for each local workload: the host never ARPs
+  // for its pods, and permanent entries do not count against the kernel's neighbour table limit
+  // (gc_thresh3, one table for all namespaces: a 50-host lab overflowed it with dynamic entries).
+  await run(["ip", "-n", host, "neigh", "replace", ip, "lladdr", podMac, "dev", hif, "nud", "permanent"]);
+  return { podMac };
 }
 
 /** Removes the pair (deleting one end removes both and the host route). Nothing there: nothing to do. */
@@ -146,6 +152,18 @@ export async function checkWorkload(w: WorkloadSpec): Promise<string[]> {
   const hostRoutes = JSON.parse(await run(["ip", "-n", host, "-j", "-4", "route", "show"])) as RouteJson[];
   if (!hostRoutes.some((r) => r.dst === w.ip && r.dev === w.hostIf && r.scope === "link")) {
     problems.push(`host route ${w.ip}/32 dev ${w.hostIf} scope link missing`);
+  }
+  if (problems.length === 0) {
+    const [pl] = JSON.parse(await run(["ip", "-n", pod, "-j", "link", "show", "dev", w.podIf])) as {
+      address: string;
+    }[];
+    const neigh = JSON.parse(await run(["ip", "-n", host, "-j", "-4", "neigh", "show", "dev", w.hostIf])) as {
+      dst: string;
+      lladdr?: string;
+      state?: string[];
+    }[];
+    if (!neigh.some((n) => n.dst === w.ip && n.lladdr === pl?.address && n.state?.includes("PERMANENT")))
+      problems.push(`host neighbour ${w.ip} lladdr ${pl?.address} dev ${w.hostIf} nud permanent missing`);
   }
   return problems;
 }

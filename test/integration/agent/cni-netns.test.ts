@@ -171,6 +171,12 @@ describe("CNI plugin in real namespaces", { skip: !isRoot() && "needs root", tim
       );
       const hostRoute = (await run(["ip", "-n", pod.hostNetns, "route", "show", `${ip}/32`])).trim();
       assert.equal(hostRoute, `${ip} dev ${hostIf} scope link`);
+      // Felix's static ARP entry for the workload: the pod's MAC, permanent.
+      const [pl] = JSON.parse(await run(["ip", "-n", pod.podNetns, "-j", "link", "show", "dev", "eth0"])) as {
+        address: string;
+      }[];
+      const neigh = (await run(["ip", "-n", pod.hostNetns, "neigh", "show", "dev", hostIf])).trim();
+      assert.equal(neigh, `${ip} lladdr ${pl!.address} PERMANENT`);
 
       await invokeCni("CHECK", pod, { ...conf(pod.node), prevResult: result });
     }
