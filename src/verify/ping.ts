@@ -14,6 +14,7 @@ export interface PingResult {
 }
 
 const RTT = /time=([\d.]+) ms/;
+const ENOBUFS = /No buffer space available/;
 
 export async function pingOnce(fromNetns: string, address: string, timeoutS = 1) {
   return tryRun(
@@ -21,11 +22,37 @@ export async function pingOnce(fromNetns: string, address: string, timeoutS = 1)
   );
 }
 
+/**
+ * The kernel's neighbour table (ARP) is one for all namespaces, and only its dynamic entries count against
+ * net.ipv4.neigh.default.gc_thresh3 (1024 by default). A lab with many hosts and pods can fill it: sendmsg
+ * then fails with ENOBUFS, which says nothing of the cause on its own.
+ */
+export const NEIGHBOUR_TABLE_FULL =
+  "the kernel's neighbour (ARP) table is full: one table for all namespaces, at most " +
+  "net.ipv4.neigh.default.gc_thresh3 dynamic entries (1024 by default; dmesg: 'neighbor table overflow!'). " +
+  "Fix: run fewer hosts or pods at once, or raise it in the root namespace " +
+  "(sysctl -w net.ipv4.neigh.default.gc_thresh3=4096, which the whole machine shares)";
+
+/**
+ * What a failed ping printed, in one line, with the cause spelled out where the output only hints it:
+ * `tableFull` when this or an earlier attempt met ENOBUFS. Pure.
+ */
+export function pingFailure(output: string, exitCode: number, tableFull = false): string {
+  const last =
+    output
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("---") && !l.startsWith("PING "))
+      .pop() ?? `ping exited ${exitCode}`;
+  return tableFull || ENOBUFS.test(output) ? `${last} (${NEIGHBOUR_TABLE_FULL})` : last;
+}
+
 /** Pings until one reply arrives or `deadlineMs` passes. */
 export async function ping(fromNetns: string, address: string, deadlineMs = 5000): Promise<PingResult> {
   const end = Date.now() + deadlineMs;
   let attempts = 0;
   let seen = "";
+  let tableFull = false;
   while (true) {
     attempts++;
     const r = await pingOnce(fromNetns, address);
@@ -33,12 +60,8 @@ export async function ping(fromNetns: string, address: string, deadlineMs = 5000
       const m = RTT.exec(r.stdout);
       return { fromNetns, address, ok: true, attempts, ...(m ? { rttMs: Number(m[1]) } : {}) };
     }
-    seen =
-      (r.stdout + r.stderr)
-        .split("\n")
-        .map((l) => l.trim())
-        .filter((l) => l && !l.startsWith("---") && !l.startsWith("PING "))
-        .pop() ?? `ping exited ${r.exitCode}`;
+    tableFull ||= ENOBUFS.test(r.stdout + r.stderr);
+    seen = pingFailure(r.stdout + r.stderr, r.exitCode, tableFull);
     if (Date.now() >= end) return { fromNetns, address, ok: false, attempts, seen };
     await new Promise((res) => setTimeout(res, 100));
   }
