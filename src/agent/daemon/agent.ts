@@ -5,7 +5,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { readAgentSettings } from "../../manifest/index.ts";
 import { Datastore } from "../datastore/etcd.ts";
 import { SnapshotEventFilter } from "../datastore/relevance.ts";
-import { watchKernel, type KernelWatch } from "../felix/kernel-watch.ts";
+import { kernelEventMatters, watchKernel, type KernelWatch } from "../felix/kernel-watch.ts";
 import { readSnapshot, type DatastoreSnapshot } from "../datastore/snapshot.ts";
 import { watchPrefix, type PrefixWatch } from "../datastore/watch.ts";
 import { runStartup, reconcileTunnel, type AgentSettings } from "../startup/node.ts";
@@ -170,6 +170,7 @@ export class Agent {
     // backstop for what the monitor does not see (iptables, sysctls).
     this.kernel = watchKernel(() => this.kick(true), {
       debounceMs: 100,
+      relevant: kernelEventMatters,
       onError: (e) => this.log(`kernel watch: ${e.message}`),
     });
     this.resync = setInterval(() => this.kick(true), this.args.resyncMs);

@@ -17,6 +17,19 @@ export interface KernelWatchOptions {
   onError?: (e: Error) => void;
 }
 
+/**
+ * Whether a line of `ip -o monitor` output concerns what the agent programs (tunl0, vxlan.calico, their
+ * addresses, Felix's routes, the underlay). Not: BIRD's routes (BIRD puts back what is deleted on its next
+ * kernel scan), and workload interfaces and their /32 routes (the CNI plugin's). A block claimed anywhere
+ * makes BIRD add a route on every host: in a 50-host lab, watching those woke all 50 agents for each of
+ * the 50 blocks. Pure.
+ */
+export function kernelEventMatters(line: string): boolean {
+  if (/\bproto bird\b/.test(line)) return false;
+  if (/(^|[\s:])cali[0-9a-f]/.test(line)) return false;
+  return true;
+}
+
 /** Starts `ip -o monitor link address route` in the current namespace; `onChange` runs debounced. */
 export function watchKernel(onChange: () => void, opts: KernelWatchOptions = {}): KernelWatch {
   const debounceMs = opts.debounceMs ?? 100;
