@@ -76,7 +76,10 @@ export class Datastore {
       hosts: options.endpoints,
       dialTimeout: options.dialTimeoutMs ?? 2000,
       faultHandling: { host: () => passThrough, global: passThrough },
-      defaultCallOptions: () => ({ deadline: Date.now() + (options.dialTimeoutMs ?? 5000) }),
+      // A deadline for each call, but none for streams: with one, every watch ended after 5 s
+      // (DEADLINE_EXCEEDED), reconnected, and woke its agent for a pass, every 5 s on every host.
+      defaultCallOptions: (context) =>
+        context.isStream ? {} : { deadline: Date.now() + (options.dialTimeoutMs ?? 5000) },
     };
     if (options.tls) {
       opts.credentials = {

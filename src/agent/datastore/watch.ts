@@ -46,6 +46,9 @@ export async function watchPrefix(
     if (keep(key, null)) bump(key);
   });
   watcher.on("error", (e) => opts.onError?.(e));
+  watcher.on("disconnected", (e: Error) =>
+    opts.onError?.(new Error(`disconnected (${e.message}); reconnecting`)),
+  );
   // After a reconnect events may have been compacted away: treat it as "something changed".
   watcher.on("connected", () => bump(prefix));
   return {
