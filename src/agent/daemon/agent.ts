@@ -12,6 +12,7 @@ import { runStartup, reconcileTunnel, type AgentSettings } from "../startup/node
 import { settingsFromManifest } from "../startup/from-manifest.ts";
 import { planDataplane, type DataplanePlan } from "../felix/plan.ts";
 import { applyDataplane, interfaceWithAddress, type ApplyContext } from "../felix/dataplane.ts";
+import { felixProgram } from "../felix/routes.ts";
 import { featuresFor } from "../felix/preflight.ts";
 import { modeName, probeFeatures } from "../felix/probe.ts";
 import { birdConfFor, writeIfChanged } from "../confd/confd.ts";
@@ -48,6 +49,8 @@ export class Agent {
   /** The snapshot (less its revision) of the last pass that applied, and its plan. */
   private appliedInputs = "";
   private appliedPlan: DataplanePlan | null = null;
+  /** The plan and Felix program the dataplane last received in full (empty: unknown). */
+  private appliedDataplane = "";
   /** Drops datastore events that cannot change a pass (pods' endpoints, allocations in a block). */
   private readonly events = new SnapshotEventFilter();
   private kernel: KernelWatch | null = null;
@@ -247,7 +250,15 @@ export class Agent {
       await this.publish(patch);
     }
     const plan = planDataplane(snap, node, this.mtus);
-    await applyDataplane(snap, plan, this.ctx);
+    // What the dataplane must hold follows from the plan and Felix's program. A pass woken by another
+    // node's registration usually changes neither (in BGP mode BIRD carries the routes): then only
+    // bird.conf is looked at, and no `ip`/`iptables` runs. A full pass (resync, kernel change) applies.
+    const dataplane = JSON.stringify([plan, felixProgram(snap, plan, this.ctx.underlayIf)]);
+    if (full || dataplane !== this.appliedDataplane) {
+      this.appliedDataplane = "";
+      await applyDataplane(snap, plan, this.ctx);
+      this.appliedDataplane = dataplane;
+    }
     if (plan.bird) {
       const conf = birdConfFor(snap, node);
       await writeIfChanged(this.files.birdConf, conf.text);
