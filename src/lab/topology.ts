@@ -236,11 +236,23 @@ export interface PingPair {
   address: string;
 }
 
-/** Every host to every other host, in config order. */
-export function underlayPingPairs(plan: LabPlan): PingPair[] {
-  const pairs: PingPair[] = [];
-  for (const a of plan.hosts)
-    for (const b of plan.hosts)
-      if (a !== b) pairs.push({ from: a.name, fromNetns: a.netns, to: b.name, address: b.address });
-  return pairs;
+/**
+ * Host-to-host pings over the underlay: the given [from, to] pairs of host indexes (a big lab's ring
+ * sample, verify/pod-sample.ts), or every host to every other host, in config order.
+ */
+export function underlayPingPairs(
+  plan: LabPlan,
+  nodePairs?: readonly (readonly [number, number])[],
+): PingPair[] {
+  const n = plan.hosts.length;
+  const pairs =
+    nodePairs ??
+    plan.hosts.flatMap((_, a) => plan.hosts.flatMap((__, b) => (a === b ? [] : [[a, b] as const])));
+  return pairs.map(([a, b]) => {
+    if (a === b || a < 0 || b < 0 || a >= n || b >= n)
+      throw new Error(`no host pair [${a}, ${b}] in ${n} hosts`);
+    const from = plan.hosts[a]!;
+    const to = plan.hosts[b]!;
+    return { from: from.name, fromNetns: from.netns, to: to.name, address: to.address };
+  });
 }

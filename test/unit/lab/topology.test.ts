@@ -44,6 +44,19 @@ describe("lab plan", () => {
       address: "192.168.19.166",
     });
   });
+
+  it("pings the given pairs of host indexes, in their order, and refuses one that names no pair", () => {
+    const pairs = underlayPingPairs(plan, [
+      [2, 0],
+      [0, 1],
+    ]);
+    assert.deepEqual(
+      pairs.map((p) => `${p.from}>${p.to} ${p.address}`),
+      ["worker-2>master 192.168.19.165", "master>worker-1 192.168.19.166"],
+    );
+    assert.throws(() => underlayPingPairs(plan, [[1, 1]]), /no host pair \[1, 1\] in 3 hosts/);
+    assert.throws(() => underlayPingPairs(plan, [[0, 3]]), /no host pair \[0, 3\] in 3 hosts/);
+  });
 });
 
 describe("lab plan, routed underlay", () => {
