@@ -29,25 +29,24 @@ export type SnapshotKind = "node" | "pool" | "peer" | "bgpConfiguration" | "bloc
 const DEFAULT_BGP_CONFIGURATION = resourceKey("bgpconfigurations", "default");
 
 /**
+ * What the snapshot reads: the prefixes (and the one key) readSnapshot asks etcd for, and what each adds.
+ * snapshotKind classifies watch events by the same table, so the two cannot drift apart.
+ */
+const SNAPSHOT_PREFIXES: readonly { prefix: string; kind: SnapshotKind }[] = [
+  { prefix: resourcePrefix("nodes"), kind: "node" },
+  { prefix: resourcePrefix("ippools"), kind: "pool" },
+  { prefix: resourcePrefix("bgppeers"), kind: "peer" },
+  { prefix: BLOCK_PREFIX, kind: "block" },
+];
+
+/**
  * What a datastore key contributes to the snapshot, or null when it contributes nothing (workload
  * endpoints, IPAM handles and host affinities, profiles, Felix configuration, …). Pure.
  */
 export function snapshotKind(key: string): SnapshotKind | null {
-  if (key.startsWith(resourcePrefix("nodes"))) return "node";
-  if (key.startsWith(resourcePrefix("ippools"))) return "pool";
-  if (key.startsWith(resourcePrefix("bgppeers"))) return "peer";
   if (key === DEFAULT_BGP_CONFIGURATION) return "bgpConfiguration";
-  if (key.startsWith(BLOCK_PREFIX)) return "block";
-  return null;
+  return SNAPSHOT_PREFIXES.find((p) => key.startsWith(p.prefix))?.kind ?? null;
 }
-
-/** The prefixes a snapshot reads: nothing else under /calico/ (pods' endpoints, IPAM handles, …). */
-const SNAPSHOT_PREFIXES = [
-  resourcePrefix("nodes"),
-  resourcePrefix("ippools"),
-  resourcePrefix("bgppeers"),
-  BLOCK_PREFIX,
-] as const;
 
 /**
  * Reads the snapshot: a range read per prefix and one get, all at the revision of the first, so the
@@ -55,8 +54,8 @@ const SNAPSHOT_PREFIXES = [
  * in a 50-host lab with 200 pods, most of the bytes of every pass of every agent.
  */
 export async function readSnapshot(ds: Datastore): Promise<DatastoreSnapshot> {
-  const [first, ...rest] = SNAPSHOT_PREFIXES;
-  const head = await ds.client.getAll().prefix(first).exec();
+  const [first, ...rest] = SNAPSHOT_PREFIXES.map((p) => p.prefix);
+  const head = await ds.client.getAll().prefix(first!).exec();
   const revision = String(head.header.revision);
   const others = await Promise.all([
     ...rest.map((p) => ds.client.getAll().prefix(p).revision(revision).exec()),
