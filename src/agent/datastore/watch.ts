@@ -2,6 +2,7 @@
 // callback. The watch reconnects by itself (etcd3 resumes from the last revision); errors are reported,
 // and the caller keeps a periodic resync as a backstop.
 import type { Datastore } from "./etcd.ts";
+import { debounce } from "../debounce.ts";
 
 export interface PrefixWatch {
   close(): Promise<void>;
@@ -21,19 +22,15 @@ export async function watchPrefix(
   onChange: (keys: string[]) => void,
   opts: WatchOptions = {},
 ): Promise<PrefixWatch> {
-  const debounceMs = opts.debounceMs ?? 75;
-  let timer: NodeJS.Timeout | null = null;
   let pending = new Set<string>();
-  const fire = () => {
-    timer = null;
+  const fire = debounce(() => {
     const keys = [...pending];
     pending = new Set();
     onChange(keys);
-  };
+  }, opts.debounceMs ?? 75);
   const bump = (key: string) => {
     pending.add(key);
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(fire, debounceMs);
+    fire.bump();
   };
   const watcher = await ds.client.watch().prefix(prefix).create();
   const keep = opts.relevant ?? (() => true);
@@ -53,8 +50,7 @@ export async function watchPrefix(
   watcher.on("connected", () => bump(prefix));
   return {
     async close() {
-      if (timer) clearTimeout(timer);
-      timer = null;
+      fire.cancel();
       await watcher.cancel();
     },
   };

@@ -4,6 +4,7 @@
 // changes wake it too; the pass that follows finds nothing to change and makes no events, so it settles.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
+import { debounce } from "../debounce.ts";
 
 export interface KernelWatch {
   close(): void;
@@ -32,19 +33,13 @@ export function kernelEventMatters(line: string): boolean {
 
 /** Starts `ip -o monitor link address route` in the current namespace; `onChange` runs debounced. */
 export function watchKernel(onChange: () => void, opts: KernelWatchOptions = {}): KernelWatch {
-  const debounceMs = opts.debounceMs ?? 100;
   const keep = opts.relevant ?? (() => true);
-  let timer: NodeJS.Timeout | null = null;
   let closed = false;
   let child: ChildProcess | null = null;
   let restart: NodeJS.Timeout | null = null;
-  const bump = () => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      if (!closed) onChange();
-    }, debounceMs);
-  };
+  const { bump, cancel } = debounce(() => {
+    if (!closed) onChange();
+  }, opts.debounceMs ?? 100);
   const start = () => {
     const c = spawn("ip", ["-o", "monitor", "link", "address", "route"], {
       stdio: ["ignore", "pipe", "ignore"],
@@ -66,7 +61,7 @@ export function watchKernel(onChange: () => void, opts: KernelWatchOptions = {})
   return {
     close() {
       closed = true;
-      if (timer) clearTimeout(timer);
+      cancel();
       if (restart) clearTimeout(restart);
       child?.kill("SIGTERM");
     },
