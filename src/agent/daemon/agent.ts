@@ -4,9 +4,10 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { readAgentSettings } from "../../manifest/index.ts";
 import { Datastore } from "../datastore/etcd.ts";
-import { SnapshotEventFilter } from "../datastore/relevance.ts";
+import { SnapshotCache } from "../datastore/snapshot-cache.ts";
 import { kernelEventMatters, watchKernel, type KernelWatch } from "../felix/kernel-watch.ts";
-import { readSnapshot, type DatastoreSnapshot } from "../datastore/snapshot.ts";
+import type { DatastoreSnapshot } from "../datastore/snapshot.ts";
+import { readSnapshotKvs } from "../datastore/snapshot-read.ts";
 import { watchPrefix, type PrefixWatch } from "../datastore/watch.ts";
 import { runStartup, reconcileTunnel, type AgentSettings } from "../startup/node.ts";
 import { settingsFromManifest } from "../startup/from-manifest.ts";
@@ -51,8 +52,13 @@ export class Agent {
   private appliedPlan: DataplanePlan | null = null;
   /** The plan and Felix program the dataplane last received in full (empty: unknown). */
   private appliedDataplane = "";
-  /** Drops datastore events that cannot change a pass (pods' endpoints, allocations in a block). */
-  private readonly events = new SnapshotEventFilter();
+  /**
+   * What passes read, kept by the watch: a pass woken by an event reads no etcd. Drops events that cannot
+   * change a pass (pods' endpoints, allocations in a block).
+   */
+  private readonly cache = new SnapshotCache();
+  /** Full reads of the snapshot (status.json): startup, resyncs, reconnects, tunnel address changes. */
+  private reads = 0;
   private kernel: KernelWatch | null = null;
   /** Passes that applied, and passes that found the datastore's inputs unchanged (status.json). */
   private unchangedPasses = 0;
@@ -155,11 +161,12 @@ export class Agent {
     this.running = true;
     this.watch = await watchPrefix(this.ds, "/calico/", () => this.kick(), {
       debounceMs: 75,
-      relevant: (key, value) => {
-        const relevant = this.events.relevant(key, value);
+      relevant: (key, value, modRevision) => {
+        const relevant = this.cache.apply(key, value, modRevision);
         if (!relevant) this.publishCounters();
         return relevant;
       },
+      onReconnect: () => this.cache.invalidate(),
       onError: (e) => this.log(`watch: ${e.message}`),
     });
     try {
@@ -220,8 +227,7 @@ export class Agent {
   async pass(full = true): Promise<DataplanePlan> {
     const ds = this.ds!;
     const node = this.args.nodeName;
-    let snap: DatastoreSnapshot = await ds.withRetry("snapshot", () => readSnapshot(ds), 10_000);
-    this.events.learn(snap);
+    let snap = full || !this.cache.current ? await this.readSnapshot() : this.cache.snapshot();
     const inputs = JSON.stringify({ ...snap, revision: "" });
     if (!full && this.appliedPlan && inputs === this.appliedInputs && this.birdLoaded === this.birdWritten) {
       this.unchangedPasses++;
@@ -242,7 +248,7 @@ export class Agent {
       this.tunnelKey = key;
       const cur = me?.spec;
       if ((cur?.bgp?.ipv4IPIPTunnelAddr ?? null) !== ipip || (cur?.ipv4VXLANTunnelAddr ?? null) !== vxlan)
-        snap = await ds.withRetry("snapshot", () => readSnapshot(ds), 10_000);
+        snap = await this.readSnapshot();
       const patch: Partial<AgentStatus> = {
         ipipTunnelAddr: ipip ?? undefined,
         vxlanTunnelAddr: vxlan ?? undefined,
@@ -287,6 +293,14 @@ export class Agent {
     return plan;
   }
 
+  /** Reads the snapshot in full into the cache (which keeps events that arrive meanwhile). */
+  private async readSnapshot(): Promise<DatastoreSnapshot> {
+    const ds = this.ds!;
+    const read = await ds.withRetry("snapshot", () => readSnapshotKvs(ds), 10_000);
+    this.reads++;
+    return this.cache.load(read);
+  }
+
   /** The reconcile counters into status.json, at most once a second. */
   private publishCounters(): void {
     if (this.countersTimer || this.stopped) return;
@@ -297,7 +311,8 @@ export class Agent {
         reconcile: {
           passes: this.passes,
           unchangedPasses: this.unchangedPasses,
-          ignoredEvents: this.events.ignored,
+          ignoredEvents: this.cache.ignored,
+          snapshotReads: this.reads,
         },
       });
     }, 1000);

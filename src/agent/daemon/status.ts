@@ -19,9 +19,10 @@ export interface AgentStatus {
   degraded?: string[];
   /**
    * The reconcile loop's work: passes applied, passes that found the datastore's inputs unchanged (an
-   * event that changed nothing), and datastore events dropped because they cannot change a pass.
+   * event that changed nothing), datastore events dropped because they cannot change a pass, and full
+   * reads of the snapshot from etcd (a pass woken by an event reads the agent's watch-fed copy instead).
    */
-  reconcile?: { passes: number; unchangedPasses: number; ignoredEvents: number };
+  reconcile?: { passes: number; unchangedPasses: number; ignoredEvents: number; snapshotReads: number };
   /** Last reconcile error while ready (the loop keeps retrying). */
   lastError?: string;
   updatedAt: string;

@@ -11,8 +11,13 @@ export interface PrefixWatch {
 export interface WatchOptions {
   /** Quiet time after the last event before `onChange` runs (ms). */
   debounceMs?: number;
-  /** Events for which this returns false are dropped (value: null for a delete). Default: keep all. */
-  relevant?: (key: string, value: string | null) => boolean;
+  /**
+   * Events for which this returns false are dropped (value: null for a delete; modRevision: the
+   * revision of the change). Default: keep all.
+   */
+  relevant?: (key: string, value: string | null, modRevision: string) => boolean;
+  /** The watch reconnected: events may have been missed (compacted away) meanwhile. */
+  onReconnect?: () => void;
   onError?: (e: Error) => void;
 }
 
@@ -36,18 +41,21 @@ export async function watchPrefix(
   const keep = opts.relevant ?? (() => true);
   watcher.on("put", (kv) => {
     const key = kv.key.toString();
-    if (keep(key, kv.value.toString())) bump(key);
+    if (keep(key, kv.value.toString(), kv.mod_revision)) bump(key);
   });
   watcher.on("delete", (kv) => {
     const key = kv.key.toString();
-    if (keep(key, null)) bump(key);
+    if (keep(key, null, kv.mod_revision)) bump(key);
   });
   watcher.on("error", (e) => opts.onError?.(e));
   watcher.on("disconnected", (e: Error) =>
     opts.onError?.(new Error(`disconnected (${e.message}); reconnecting`)),
   );
   // After a reconnect events may have been compacted away: treat it as "something changed".
-  watcher.on("connected", () => bump(prefix));
+  watcher.on("connected", () => {
+    opts.onReconnect?.();
+    bump(prefix);
+  });
   return {
     async close() {
       fire.cancel();

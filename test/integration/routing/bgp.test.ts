@@ -165,6 +165,54 @@ describe("routing: BGP mode, 3 hosts × 2 pods", { skip: !isRoot() && "needs roo
     assert.deepEqual(await lab.pingMatrix(), []);
   });
 
+  test("a peering added wakes every agent, which plans it from its watch-fed copy: no read of etcd", async () => {
+    const counters = async () =>
+      Promise.all(lab.hosts.map(async (h) => (await readStatus(h.runDir))?.reconcile));
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let before = await counters();
+    for (let settled = false; !settled;) {
+      await sleep(1500);
+      const now = await counters();
+      settled = JSON.stringify(now) === JSON.stringify(before);
+      before = now;
+    }
+    const peer = (ip: string) =>
+      JSON.stringify({
+        apiVersion: "projectcalico.org/v3",
+        kind: "BGPPeer",
+        metadata: { name: "nobody-there" },
+        spec: { peerIP: ip, asNumber: 65099 },
+      });
+    const confs = () => Promise.all(lab.hosts.map((h) => readFile(runFiles(h.runDir).birdConf, "utf8")));
+    await lab.calicoctl(["apply", "-f", "-"], peer("10.99.0.250"));
+    try {
+      await waitFor(
+        "the peering in every bird.conf",
+        async () => (await confs()).every((c) => c.includes("neighbor 10.99.0.250 as 65099")),
+        5000,
+      );
+      await sleep(1500);
+      const after = await counters();
+      for (const [i, h] of lab.hosts.entries()) {
+        assert.ok(before[i] && after[i], `${h.name}: no reconcile counters in status.json`);
+        assert.ok(after[i]!.passes > before[i]!.passes, `${h.name}: no pass (${JSON.stringify(after[i])})`);
+        assert.ok(after[i]!.snapshotReads >= 1, `${h.name}: no full read counted (startup reads one)`);
+        assert.equal(
+          after[i]!.snapshotReads,
+          before[i]!.snapshotReads,
+          `${h.name}: the pass read etcd (${JSON.stringify([before[i], after[i]])})`,
+        );
+      }
+    } finally {
+      await lab.calicoctl(["delete", "-f", "-"], peer("10.99.0.250"));
+    }
+    await waitFor(
+      "the peering gone from every bird.conf",
+      async () => (await confs()).every((c) => !c.includes("10.99.0.250")),
+      5000,
+    );
+  });
+
   test("kill -9 BIRD: the agent restarts it and the routes are back within 5 s", async (t) => {
     const h = lab.host("node-2");
     const before = (await readStatus(h.runDir))!.birdPid!;

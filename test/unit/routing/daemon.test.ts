@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { daemonArgv, parseDaemonArgs, parseLabels } from "../../../src/agent/daemon/args.ts";
-import { snapshotFromKvs } from "../../../src/agent/datastore/snapshot.ts";
+import { snapshotFromKvs } from "../../../src/agent/datastore/snapshot-cache.ts";
 import { keyFor, parseResources } from "../../../src/agent/datastore/apply.ts";
 import { felixProgram, natRestoreInput, routeArgs } from "../../../src/agent/felix/routes.ts";
 import { planDataplane } from "../../../src/agent/felix/plan.ts";
