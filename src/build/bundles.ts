@@ -26,6 +26,8 @@ export const ENTRIES = {
   "echo-server": "src/lab/echo-server.ts",
   snapshot: "src/verify/snapshot-main.ts",
   calicoctl: "src/cli/calicoctl.ts",
+  "vm-guest": "src/vm/guest/server.ts",
+  "vm-exec": "src/vm/guest/exec-main.ts",
 } as const;
 export type EntryName = keyof typeof ENTRIES;
 

@@ -13,6 +13,8 @@ read-write at its own path, runs <command> as root there and exits with its exit
   --module NAME        load one more kernel module at boot; repeatable
   --kernel-package P   linux-image-amd64 (default) or a linux-image-<release> package
   --tap IFNAME,MAC     attach a virtio NIC to host tap IFNAME; repeatable
+  --exec-port PORT     a management NIC: 127.0.0.1:PORT (in vm-run's namespace) reaches the guest
+                       exec channel's port 7000 (run dist/bin/vm-guest.mjs inside to serve it)
   --hostname NAME      the VM's hostname (default vm-run)
   --tmpfs PATH         a fresh tmpfs at PATH inside (not shared back; 9p cannot hold unix sockets); repeatable
   --timing             print the boot-to-command time on stderr
@@ -30,6 +32,7 @@ export interface CliOptions {
   modules: string[];
   kernelPackage?: string;
   taps: { ifname: string; mac: string }[];
+  execPort?: number;
   hostname?: string;
   tmpfs: string[];
   timing: boolean;
@@ -101,6 +104,13 @@ export function parseCli(args: readonly string[]): CliOptions {
         const [ifname, mac, ...rest] = value(a).split(",");
         if (!ifname || !mac || rest.length) throw new Error(`--tap needs IFNAME,MAC`);
         o.taps.push({ ifname, mac: mac.toLowerCase() });
+        break;
+      }
+      case "--exec-port": {
+        const port = Number(value(a));
+        if (!Number.isInteger(port) || port < 1024 || port > 65535)
+          throw new Error(`--exec-port needs a port number (1024-65535)`);
+        o.execPort = port;
         break;
       }
       case "--hostname":

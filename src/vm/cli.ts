@@ -34,6 +34,7 @@ async function main(): Promise<number> {
     modules: [...DEFAULT_MODULES, ...opts.modules],
     kernelPackage: opts.kernelPackage,
     taps: opts.taps,
+    ...(opts.execPort !== undefined ? { execPort: opts.execPort } : {}),
     hostname: opts.hostname,
     tmpfs: opts.tmpfs.map((d) => resolve(d)),
     verbose: opts.verbose,

@@ -1,7 +1,9 @@
 // The QEMU command line for one VM. Pure.
 // No network to the outside: -nodefaults drops QEMU's default user-mode NIC and -nic none says so again;
-// the only NICs are the tap devices asked for (attached to the lab's own switch namespace by the caller).
+// the only NICs are the tap devices asked for (attached to the lab's own switch namespace by the caller)
+// and, for a VM host, a restricted management NIC that carries the guest exec channel and nothing else.
 import { TAGS } from "./initramfs.ts";
+import { GUEST_EXEC_PORT, GUEST_MGMT_ADDRESS, MGMT_MAC } from "./guest/protocol.ts";
 
 export type Accel = "kvm" | "tcg";
 
@@ -25,6 +27,11 @@ export interface QemuSpec {
   /** Firmware (qboot.rom boots faster than SeaBIOS); absent: QEMU's default. */
   bios?: string;
   taps?: readonly TapNic[];
+  /**
+   * A management NIC (QEMU user-mode networking, restrict=on: the guest reaches nothing through it) with
+   * this port of 127.0.0.1, in QEMU's own namespace, forwarded to the guest exec channel.
+   */
+  execPort?: number;
   extraAppend?: readonly string[];
 }
 
@@ -116,5 +123,15 @@ export function qemuArgv(spec: QemuSpec): string[] {
       `virtio-net-pci,netdev=net${i},mac=${t.mac}`,
     );
   });
+  if (spec.execPort !== undefined) {
+    if (!Number.isInteger(spec.execPort) || spec.execPort < 1024 || spec.execPort > 65535)
+      throw new Error(`vm: bad exec port ${spec.execPort} (1024-65535)`);
+    argv.push(
+      "-netdev",
+      `user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:${spec.execPort}-${GUEST_MGMT_ADDRESS}:${GUEST_EXEC_PORT}`,
+      "-device",
+      `virtio-net-pci,netdev=mgmt,mac=${MGMT_MAC}`,
+    );
+  }
   return argv;
 }

@@ -43,6 +43,8 @@ export interface VmRunOptions {
   cacheDir?: string;
   kernelPackage?: string;
   taps?: readonly TapNic[];
+  /** A management NIC whose guest exec channel is this port of 127.0.0.1 (in QEMU's namespace). */
+  execPort?: number;
   hostname?: string;
   /** Absolute paths inside the VM to cover with a fresh tmpfs (not shared back). */
   tmpfs?: readonly string[];
@@ -164,6 +166,7 @@ export async function runVm(opts: VmRunOptions): Promise<VmRunResult> {
         ctl,
         bios: existsSync(QBOOT) ? QBOOT : undefined,
         taps: opts.taps,
+        ...(opts.execPort !== undefined ? { execPort: opts.execPort } : {}),
       });
       if (opts.verbose) log(`${accel}: ${argv.join(" ")}`);
       await rm(join(ctl, "exit-code"), { force: true });

@@ -33,6 +33,8 @@ describe("vm-run command line", () => {
       "vmtap0,52:54:00:AA:00:01",
       "--hostname",
       "master",
+      "--exec-port",
+      "7001",
       "--tmpfs",
       ".lab/run",
       "--timing",
@@ -53,6 +55,8 @@ describe("vm-run command line", () => {
     assert.deepEqual(o.modules, ["dummy"]);
     assert.deepEqual(o.taps, [{ ifname: "vmtap0", mac: "52:54:00:aa:00:01" }]);
     assert.equal(o.hostname, "master");
+    assert.equal(o.execPort, 7001);
+    assert.throws(() => parseCli(["--exec-port", "22", "--", "true"]), /--exec-port needs a port number/);
     assert.deepEqual(o.tmpfs, [".lab/run"]);
     assert.ok(o.timing && o.verbose);
     assert.equal(parseCli(["--kvm", "--", "true"]).accel, "kvm");

@@ -60,6 +60,17 @@ describe("qemu argv", () => {
     assert.ok(after(argv, "-device").includes("virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01"));
   });
 
+  it("adds a management NIC for the guest exec channel only when asked: restricted, one port forwarded", () => {
+    assert.ok(!qemuArgv(spec({})).some((a) => a.startsWith("user,")), "no user-mode NIC by default");
+    const argv = qemuArgv(spec({ execPort: 7003 }));
+    assert.deepEqual(after(argv, "-netdev"), [
+      "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:7003-10.0.2.15:7000",
+    ]);
+    assert.ok(after(argv, "-device").includes("virtio-net-pci,netdev=mgmt,mac=52:54:00:c0:ff:ee"));
+    assert.throws(() => qemuArgv(spec({ execPort: 80 })), /exec port/);
+    assert.throws(() => qemuArgv(spec({ execPort: 70000 })), /exec port/);
+  });
+
   it("rejects values that would break QEMU's option syntax", () => {
     assert.throws(() => qemuArgv(spec({ share: "/a,b" })), /may not contain ','/);
     assert.throws(() => qemuArgv(spec({ memory: "lots" })), /memory/);

@@ -1,0 +1,147 @@
+// A VM host: a lab host with a kernel of its own. QEMU runs in the lab's switch namespace (so its tap is
+// a port of the underlay bridge there, and its management port is on that namespace's loopback), boots
+// Debian's kernel over the host's root filesystem (scripts/vm-run), and serves the guest exec channel.
+// Inside, the host's lab namespace is created with the VM's NIC moved into it as eth0: the agent, BIRD,
+// the CNI plugin and pods then run inside it exactly as in a namespace host, on a real kernel (IPIP).
+//
+// Everything the lab does on a VM host is an argv run through `guestArgv`, as `ip netns exec` is for a
+// namespace host.
+import { entryArgv, REPO_ROOT } from "../build/bundles.ts";
+import { run, tryRun } from "../effects/exec.ts";
+import { daemonPid, startDaemon, stopDaemon } from "../effects/daemon.ts";
+import { assertIfName, assertNetnsName } from "../effects/names.ts";
+import { join } from "node:path";
+
+export interface VmHostSpec {
+  /** The lab host's name (the VM's hostname). */
+  name: string;
+  /** The lab's switch namespace: QEMU, its tap and its management port live there. */
+  switchNetns: string;
+  /** The underlay bridge in the switch namespace the tap joins. */
+  bridge: string;
+  /** The tap's name in the switch namespace. */
+  tap: string;
+  /** The lab NIC's MAC (how the guest finds it). */
+  mac: string;
+  /** 127.0.0.1:<execPort> in the switch namespace reaches the guest exec channel; one per VM. */
+  execPort: number;
+  /** The lab host's namespace, created inside the VM. */
+  netns: string;
+  /** eth0's address inside it (CIDR). */
+  cidr: string;
+  /** Routes to add in it (`ip route add` arguments), e.g. to a routed underlay's other subnet. */
+  routes?: readonly (readonly string[])[];
+  mtu: number;
+  /** Host folder for vm-run's pid file and console log. */
+  runDir: string;
+  memory?: string;
+  /** Seconds QEMU may take to boot and serve the channel (TCG: ~12 s alone, more with VMs beside it). */
+  bootDeadlineS?: number;
+}
+
+const daemonName = (spec: Pick<VmHostSpec, "name">) => `vm-${spec.name}`;
+const VM_RUN = join(REPO_ROOT, "scripts", "vm-run");
+
+/** The argv that runs `argv` inside the VM host (through its exec channel) instead of here. */
+export async function guestArgv(
+  spec: Pick<VmHostSpec, "switchNetns" | "execPort">,
+  argv: readonly string[],
+): Promise<string[]> {
+  return [
+    "ip",
+    "netns",
+    "exec",
+    assertNetnsName(spec.switchNetns),
+    ...(await entryArgv("vm-exec")),
+    `127.0.0.1:${spec.execPort}`,
+    "--",
+    ...argv,
+  ];
+}
+
+/** Runs argv inside the VM host; throws CommandError when it fails (as `run` does). */
+export async function runInVm(spec: VmHostSpec, argv: readonly string[]): Promise<string> {
+  return run(await guestArgv(spec, argv));
+}
+
+/** Whether the VM host's QEMU is running. */
+export async function vmHostRunning(spec: VmHostSpec): Promise<boolean> {
+  return (await daemonPid(spec.runDir, daemonName(spec))) !== undefined;
+}
+
+/**
+ * Boots the VM host and makes its lab namespace (eth0, address, routes). On failure nothing is left:
+ * QEMU stopped, tap removed.
+ */
+export async function startVmHost(spec: VmHostSpec): Promise<void> {
+  const sw = assertNetnsName(spec.switchNetns);
+  const tap = assertIfName(spec.tap);
+  assertNetnsName(spec.netns);
+  try {
+    if ((await tryRun(["ip", "-n", sw, "link", "show", "dev", tap])).exitCode !== 0)
+      await run(["ip", "-n", sw, "tuntap", "add", "mode", "tap", "name", tap]);
+    await run(["ip", "-n", sw, "link", "set", "dev", tap, "master", assertIfName(spec.bridge)]);
+    await run(["ip", "-n", sw, "link", "set", "dev", tap, "mtu", String(spec.mtu), "up"]);
+    const probe = await guestArgv(spec, ["true"]);
+    await startDaemon({
+      name: daemonName(spec),
+      netns: sw,
+      argv: [
+        VM_RUN,
+        "--share",
+        REPO_ROOT,
+        "--hostname",
+        spec.name,
+        "--mem",
+        spec.memory ?? "1024M",
+        "--cpus",
+        "1",
+        "--timeout",
+        String(7 * 24 * 3600),
+        "--tap",
+        `${tap},${spec.mac}`,
+        "--exec-port",
+        String(spec.execPort),
+        "--",
+        ...(await entryArgv("vm-guest")),
+      ],
+      runDir: spec.runDir,
+      ready: async () => (await tryRun(probe, { timeoutMs: 5000 })).exitCode === 0,
+      deadlineMs: (spec.bootDeadlineS ?? 180) * 1000,
+    });
+    await makeLabNetns(spec);
+  } catch (e) {
+    await stopVmHost(spec).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Inside the VM: the lab namespace, the lab NIC moved into it as eth0, its address and routes. */
+async function makeLabNetns(spec: VmHostSpec): Promise<void> {
+  const links = JSON.parse(await runInVm(spec, ["ip", "-j", "link", "show"])) as {
+    ifname: string;
+    address?: string;
+  }[];
+  const nic = links.find((l) => l.address?.toLowerCase() === spec.mac.toLowerCase());
+  const ns = spec.netns;
+  const inNs = (...args: string[]) => runInVm(spec, ["ip", "-n", ns, ...args]);
+  if (nic) {
+    await runInVm(spec, ["ip", "netns", "add", ns]);
+    await runInVm(spec, ["ip", "link", "set", "dev", nic.ifname, "netns", ns]);
+    await inNs("link", "set", "dev", nic.ifname, "name", "eth0");
+  } else if ((await tryRun(await guestArgv(spec, ["ip", "-n", ns, "link", "show", "eth0"]))).exitCode !== 0) {
+    throw new Error(`VM host ${spec.name}: no NIC with MAC ${spec.mac} inside, and no ${ns} with eth0`);
+  }
+  await inNs("link", "set", "dev", "lo", "up");
+  await inNs("link", "set", "dev", "eth0", "mtu", String(spec.mtu), "up");
+  await inNs("addr", "replace", spec.cidr, "dev", "eth0");
+  for (const r of spec.routes ?? []) await inNs("route", "replace", ...r);
+}
+
+/** Stops QEMU (the guest and everything in it go with it) and removes the tap. Nothing there is fine. */
+export async function stopVmHost(spec: VmHostSpec): Promise<void> {
+  await stopDaemon(spec.runDir, daemonName(spec), 5000);
+  const sw = assertNetnsName(spec.switchNetns);
+  if ((await tryRun(["ip", "-n", sw, "link", "show", "dev", spec.tap])).exitCode === 0)
+    await run(["ip", "-n", sw, "link", "del", "dev", assertIfName(spec.tap)]);
+}

@@ -1,0 +1,114 @@
+// A VM host on the lab's underlay: QEMU in the switch namespace with its tap on the bridge, the guest
+// exec channel (argv in, output and exit code out), the lab namespace made inside the VM with the NIC as
+// eth0, packets both ways between it and a namespace host, the real kernel's tunl0 in it, and nothing
+// left after stop. One VM; ~20-40 s under TCG.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { run, tryRun } from "../../../src/effects/exec.ts";
+import { addAddress, createBridge, createVethPair, listLinks } from "../../../src/effects/links.ts";
+import { createNetns } from "../../../src/effects/netns.ts";
+import { guestArgv, startVmHost, stopVmHost, vmHostRunning, type VmHostSpec } from "../../../src/vm/host.ts";
+import { isRoot, removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
+
+const qemu = spawnSync("qemu-system-x86_64", ["--version"]).status === 0;
+const skip = !isRoot()
+  ? "needs root (network namespaces, tap devices)"
+  : !qemu
+    ? "qemu-system-x86_64 is not installed (Debian package qemu-system-x86; scripts/setup installs it)"
+    : false;
+
+describe("a VM host on the lab's switch", { skip, timeout: 600_000 }, () => {
+  const prefix = runPrefix("vh");
+  const sw = `${prefix}-sw`;
+  const nsHost = `${prefix}-a`;
+  let runDir = "";
+  let vm: VmHostSpec;
+  const inVm = async (argv: string[], input?: string) =>
+    tryRun(await guestArgv(vm, argv), input !== undefined ? { input } : {});
+
+  before(async () => {
+    runDir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+    await createNetns(sw);
+    await createBridge(sw, "br0", 1500);
+    await createNetns(nsHost);
+    await createVethPair({
+      netns: nsHost,
+      ifname: "eth0",
+      peerNetns: sw,
+      peerIfname: "a-eth0",
+      mtu: 1500,
+      peerBridge: "br0",
+    });
+    await addAddress(nsHost, "eth0", "192.168.77.1/24");
+    vm = {
+      name: "b",
+      switchNetns: sw,
+      bridge: "br0",
+      tap: "b-eth0",
+      mac: "52:54:00:77:00:02",
+      execPort: 7001,
+      netns: `${prefix}-b`,
+      cidr: "192.168.77.2/24",
+      mtu: 1500,
+      runDir,
+    };
+    await startVmHost(vm);
+  });
+
+  after(async () => {
+    await stopVmHost(vm).catch(() => undefined);
+    await removeNetnsWithPrefix(prefix);
+    await rm(runDir, { recursive: true, force: true });
+  });
+
+  it("runs an argv inside: a kernel of its own, exit code, standard input and environment come through", async () => {
+    const host = spawnSync("uname", ["-r"], { encoding: "utf8" }).stdout.trim();
+    const r = await inVm(["uname", "-r"]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /^6\.1\.\d+-\d+-amd64\n$/);
+    assert.notEqual(r.stdout.trim(), host, "the same kernel as the host: not a VM");
+    assert.equal((await inVm(["sh", "-c", "exit 7"])).exitCode, 7);
+    const words = await inVm(
+      ["sh", "-c", 'printf "%s|" "$@"; cat', "sh", "two words", "$HOME;`x`"],
+      "from stdin",
+    );
+    assert.equal(words.stdout, "two words|$HOME;`x`|from stdin", "argv is passed as is, no shell between");
+    const env = await tryRun(await guestArgv(vm, ["sh", "-c", 'echo "$CNI_COMMAND $VM_RUN"']), {
+      env: { CNI_COMMAND: "ADD" },
+    });
+    assert.equal(env.stdout, "ADD 1\n");
+    const missing = await inVm(["no-such-program-here"]);
+    assert.equal(missing.exitCode, 126, "could not start: 126");
+    assert.match(missing.stderr, /no-such-program-here/);
+  });
+
+  it("holds the lab namespace with the NIC as eth0, and packets flow both ways across the bridge", async () => {
+    const addr = await inVm(["ip", "-n", vm.netns, "-4", "-o", "addr", "show", "dev", "eth0"]);
+    assert.match(addr.stdout, /inet 192\.168\.77\.2\/24/, addr.stderr);
+    const root = await inVm(["ip", "-o", "link", "show"]);
+    assert.doesNotMatch(root.stdout, /52:54:00:77:00:02/, "the lab NIC left the VM's root namespace");
+    await run(["ip", "netns", "exec", nsHost, "ping", "-c", "1", "-W", "10", "192.168.77.2"]);
+    const back = await inVm(["ip", "netns", "exec", vm.netns, "ping", "-c", "1", "-W", "10", "192.168.77.1"]);
+    assert.equal(back.exitCode, 0, back.stdout + back.stderr);
+    const ports = (await listLinks(sw)).map((l) => l.ifname);
+    assert.ok(ports.includes("b-eth0"), `the tap is a port in the switch namespace: ${ports.join(" ")}`);
+  });
+
+  it("has the real kernel's IPIP in the lab namespace (this host's kernel has none)", async () => {
+    await inVm(["modprobe", "ipip"]);
+    const tunl = await inVm(["ip", "-n", vm.netns, "-d", "link", "show", "dev", "tunl0"]);
+    assert.equal(tunl.exitCode, 0, tunl.stderr);
+    assert.match(tunl.stdout, /link\/ipip 0\.0\.0\.0/);
+  });
+
+  it("stops: QEMU gone, the tap gone", async () => {
+    await stopVmHost(vm);
+    assert.equal(await vmHostRunning(vm), false);
+    assert.ok(!(await listLinks(sw)).some((l) => l.ifname === "b-eth0"), "the tap is left");
+    assert.notEqual((await inVm(["true"])).exitCode, 0, "the exec channel still answers");
+  });
+});
