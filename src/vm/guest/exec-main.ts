@@ -1,9 +1,10 @@
 // `vm-exec HOST:PORT -- argv...`: runs argv inside a VM host through its guest exec channel, with this
-// process's standard input and environment; prints the command's output and exits with its code (125
-// when the channel itself fails, 126 when a signal ended the command or it could not start). The lab
-// puts it in front of an argv as `ip netns exec` is for a namespace host:
+// process's standard input and environment, streaming its output; exits with its code (125 when the
+// channel itself fails). SIGTERM, SIGINT and SIGHUP are passed on to the command, and vm-exec waits for
+// it to end: a daemon run through vm-exec stops as a local one does. The lab puts it in front of an argv
+// as `ip netns exec` is for a namespace host:
 //   ip netns exec <switch> node dist/bin/vm-exec.mjs 127.0.0.1:7001 -- ip route
-import { guestRun } from "./client.ts";
+import { guestCall } from "./client.ts";
 
 const EXIT_CHANNEL = 125;
 
@@ -21,14 +22,14 @@ async function main(): Promise<number> {
     process.stderr.write("usage: vm-exec HOST:PORT -- argv...\n");
     return 2;
   }
-  const r = await guestRun({ host: m[1]!, port: Number(m[2]) }, argv, {
-    input: await readStdin(),
-    fullEnv: process.env as Record<string, string>,
-  });
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
-  // -1: a signal ended it, or it could not start (tryRun's stderr says which).
-  return r.exitCode < 0 ? 126 : r.exitCode;
+  const call = guestCall(
+    { host: m[1]!, port: Number(m[2]) },
+    { argv, env: process.env as Record<string, string>, input: await readStdin() },
+    (t) => process.stdout.write(t),
+    (t) => process.stderr.write(t),
+  );
+  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, () => call.signal(sig));
+  return call.exit;
 }
 
 main().then(

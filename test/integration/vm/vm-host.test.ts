@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { run, tryRun } from "../../../src/effects/exec.ts";
 import { addAddress, createBridge, createVethPair, listLinks } from "../../../src/effects/links.ts";
 import { createNetns } from "../../../src/effects/netns.ts";
+import { daemonPid, startDaemon, stopDaemon } from "../../../src/effects/daemon.ts";
 import { guestArgv, startVmHost, stopVmHost, vmHostRunning, type VmHostSpec } from "../../../src/vm/host.ts";
 import { isRoot, removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
 
@@ -82,7 +83,7 @@ describe("a VM host on the lab's switch", { skip, timeout: 600_000 }, () => {
     });
     assert.equal(env.stdout, "ADD 1\n");
     const missing = await inVm(["no-such-program-here"]);
-    assert.equal(missing.exitCode, 126, "could not start: 126");
+    assert.equal(missing.exitCode, 127, "could not start: 127");
     assert.match(missing.stderr, /no-such-program-here/);
   });
 
@@ -103,6 +104,38 @@ describe("a VM host on the lab's switch", { skip, timeout: 600_000 }, () => {
     const tunl = await inVm(["ip", "-n", vm.netns, "-d", "link", "show", "dev", "tunl0"]);
     assert.equal(tunl.exitCode, 0, tunl.stderr);
     assert.match(tunl.stdout, /link\/ipip 0\.0\.0\.0/);
+  });
+
+  it("runs a daemon through the channel: its local vm-exec stands for it, and stopping it stops the guest's", async () => {
+    const argv = await guestArgv(vm, [
+      "ip",
+      "netns",
+      "exec",
+      vm.netns,
+      "sh",
+      "-c",
+      "echo started; exec sleep 1000",
+    ]);
+    // startDaemon runs its argv in a namespace of this host: the switch's, where vm-exec reaches the VM.
+    const [, , , sw, ...proxied] = argv;
+    const pid = await startDaemon({
+      name: "sleeper",
+      netns: sw!,
+      argv: proxied,
+      runDir,
+      ready: async () => (await inVm(["pgrep", "-x", "sleep"])).exitCode === 0,
+      deadlineMs: 60_000,
+    });
+    assert.equal(await daemonPid(runDir, "sleeper"), pid);
+    const inside = await inVm(["ip", "netns", "pids", vm.netns]);
+    assert.ok(inside.stdout.trim().length > 0, "the daemon runs in the lab namespace inside the VM");
+    await stopDaemon(runDir, "sleeper", 10_000);
+    assert.equal(await daemonPid(runDir, "sleeper"), undefined);
+    assert.equal(
+      (await inVm(["pgrep", "-x", "sleep"])).exitCode,
+      1,
+      "the guest's process outlived its vm-exec",
+    );
   });
 
   it("stops: QEMU gone, the tap gone", async () => {

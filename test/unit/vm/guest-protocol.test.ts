@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseRequest, parseResponse } from "../../../src/vm/guest/protocol.ts";
+import { parseMessage, parseRequest, parseSignal } from "../../../src/vm/guest/protocol.ts";
 
 describe("the guest exec channel's messages", () => {
   it("takes a request with an argv and, optionally, environment, input and timeout", () => {
@@ -25,13 +25,17 @@ describe("the guest exec channel's messages", () => {
     for (const [line, msg] of cases) assert.throws(() => parseRequest(line), msg, line);
   });
 
-  it("reads a response, and refuses a partial or foreign one", () => {
-    assert.deepEqual(parseResponse('{"stdout":"a","stderr":"","exitCode":3}'), {
-      stdout: "a",
-      stderr: "",
-      exitCode: 3,
-    });
-    assert.throws(() => parseResponse("SSH-2.0-OpenSSH"), /not JSON: SSH-2\.0/);
-    assert.throws(() => parseResponse('{"stdout":"a"}'), /incomplete response/);
+  it("takes signals after the request, and only those it delivers", () => {
+    assert.equal(parseSignal('{"signal":"SIGTERM"}'), "SIGTERM");
+    assert.throws(() => parseSignal('{"signal":"SIGSTOP"}'), /not a signal the channel delivers/);
+    assert.throws(() => parseSignal("TERM"), /not JSON/);
+  });
+
+  it("reads the guest's messages (output as it comes, then the exit code) and refuses foreign ones", () => {
+    assert.deepEqual(parseMessage('{"out":"a\\n"}'), { out: "a\n" });
+    assert.deepEqual(parseMessage('{"err":"b"}'), { err: "b" });
+    assert.deepEqual(parseMessage('{"exit":3}'), { exit: 3 });
+    assert.throws(() => parseMessage("SSH-2.0-OpenSSH"), /not JSON: SSH-2\.0/);
+    assert.throws(() => parseMessage('{"exit":"3"}'), /not a message/);
   });
 });
