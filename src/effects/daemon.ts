@@ -6,6 +6,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { assertNetnsName } from "./names.ts";
+import { inNetns } from "./exec.ts";
 
 export interface DaemonSpec {
   /** Short name: files are <runDir>/<name>.pid and <name>.log. */
@@ -64,7 +65,8 @@ export async function startDaemon(spec: DaemonSpec): Promise<number> {
   const existing = await daemonPid(spec.runDir, spec.name);
   if (existing) return existing;
   const fd = openSync(logFile(spec.runDir, spec.name), "a");
-  const argv = ["ip", "netns", "exec", assertNetnsName(spec.netns), ...spec.argv];
+  // In a VM host's namespace, through a local vm-exec that stands for the daemon (see src/vm/guest/).
+  const argv = inNetns(assertNetnsName(spec.netns), spec.argv);
   const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,
     stdio: ["ignore", fd, fd],

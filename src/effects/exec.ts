@@ -2,6 +2,7 @@
 // no shell), and one error type that says what ran and what it printed. Plain child_process rather than zx:
 // every CNI call and agent loads this module, and zx alone added ~80 ms and ~25 MB to each process start.
 import { spawn } from "node:child_process";
+import { vmOfNetns, vmPrefix } from "./vm-netns.ts";
 
 export class CommandError extends Error {
   constructor(
@@ -67,7 +68,11 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   return r.stdout;
 }
 
-/** argv run inside the named network namespace (`ip netns exec`). */
+/**
+ * argv run inside the named network namespace (`ip netns exec`): in this kernel, or, for a namespace of a
+ * VM host (vm-netns.ts), inside the VM through its guest exec channel.
+ */
 export function inNetns(netns: string, argv: readonly string[]): string[] {
-  return ["ip", "netns", "exec", netns, ...argv];
+  const vm = vmOfNetns(netns);
+  return [...(vm ? vmPrefix(vm) : []), "ip", "netns", "exec", netns, ...argv];
 }

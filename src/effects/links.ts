@@ -1,6 +1,7 @@
 // Links inside namespaces. Every command names its namespace (`ip -n`): nothing here touches the root one.
+// listLinks also reads a VM host's namespaces (inNetns).
 import { assertIfName, assertNetnsName } from "./names.ts";
-import { run, tryRun } from "./exec.ts";
+import { inNetns, run, tryRun } from "./exec.ts";
 
 export interface LinkInfo {
   ifname: string;
@@ -12,7 +13,7 @@ export interface LinkInfo {
 }
 
 export async function listLinks(netns: string): Promise<LinkInfo[]> {
-  const out = await run(["ip", "-n", assertNetnsName(netns), "-j", "addr", "show"]);
+  const out = await run(inNetns(assertNetnsName(netns), ["ip", "-j", "addr", "show"]));
   return JSON.parse(out) as LinkInfo[];
 }
 

@@ -1,7 +1,9 @@
-// Network namespaces: create, delete (idempotent), list, and the processes living in one.
+// Network namespaces: create, delete (idempotent), list, and the processes living in one. A namespace of a
+// VM host lives in the VM's kernel (vm-netns.ts): created, checked and deleted there, through its channel.
 import { readdir, readlink, stat } from "node:fs/promises";
 import { assertNetnsName } from "./names.ts";
-import { run, tryRun } from "./exec.ts";
+import { inNetns, run, tryRun } from "./exec.ts";
+import { registerVmNetns, unregisterVmNetns, vmOfNetns, vmPrefix, type VmReach } from "./vm-netns.ts";
 
 export async function listNetns(): Promise<string[]> {
   try {
@@ -12,14 +14,19 @@ export async function listNetns(): Promise<string[]> {
 }
 
 export async function netnsExists(name: string): Promise<boolean> {
-  return (await listNetns()).includes(assertNetnsName(name));
+  const vm = vmOfNetns(assertNetnsName(name));
+  if (vm) return (await tryRun(inNetns(name, ["true"]))).exitCode === 0;
+  return (await listNetns()).includes(name);
 }
 
-/** Creates the namespace with its loopback up. Fails if it already exists. */
-export async function createNetns(name: string): Promise<void> {
+/** Creates the namespace with its loopback up, here or in a VM host. Fails if it already exists. */
+export async function createNetns(name: string, vm?: VmReach): Promise<void> {
   assertNetnsName(name);
-  await run(["ip", "netns", "add", name]);
-  await run(["ip", "-n", name, "link", "set", "dev", "lo", "up"]);
+  if (vm) {
+    await run([...vmPrefix(vm), "ip", "netns", "add", name]);
+    registerVmNetns(name, vm);
+  } else await run(["ip", "netns", "add", name]);
+  await run(inNetns(name, ["ip", "link", "set", "dev", "lo", "up"]));
 }
 
 /** IPv4 forwarding in the namespace (a router's; the hosts' is the agent's business, as Felix's). */
@@ -57,6 +64,18 @@ export async function ensureNetns(name: string): Promise<void> {
 /** Kills every process in the namespace, then deletes it. Nothing to delete is not an error. */
 export async function deleteNetns(name: string): Promise<void> {
   assertNetnsName(name);
+  const vm = vmOfNetns(name);
+  if (vm) {
+    // In the VM: its processes killed and the namespace deleted there. A VM already gone took it along.
+    const pids = await tryRun([...vmPrefix(vm), "ip", "netns", "pids", name]);
+    const list = pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
+    if (list.length > 0) await tryRun([...vmPrefix(vm), "kill", "-KILL", ...list]);
+    const r = await tryRun([...vmPrefix(vm), "ip", "netns", "delete", name]);
+    if (r.exitCode !== 0 && (await netnsExists(name)))
+      throw new Error(`could not delete network namespace ${name} in its VM: ${r.stderr.trim()}`);
+    unregisterVmNetns(name);
+    return;
+  }
   if (!(await netnsExists(name))) return;
   for (const pid of await pidsInNetns(name)) {
     try {

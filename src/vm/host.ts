@@ -4,13 +4,23 @@
 // Inside, the host's lab namespace is created with the VM's NIC moved into it as eth0: the agent, BIRD,
 // the CNI plugin and pods then run inside it exactly as in a namespace host, on a real kernel (IPIP).
 //
-// Everything the lab does on a VM host is an argv run through `guestArgv`, as `ip netns exec` is for a
-// namespace host.
+// The lab namespace (and later the pods') is recorded as living in the VM (effects/vm-netns.ts): from
+// then on `inNetns`, daemons and links reach it through the guest exec channel, as `ip netns exec` does a
+// namespace of this kernel.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { entryArgv, REPO_ROOT } from "../build/bundles.ts";
 import { run, tryRun } from "../effects/exec.ts";
 import { daemonPid, startDaemon, stopDaemon } from "../effects/daemon.ts";
 import { assertIfName, assertNetnsName } from "../effects/names.ts";
-import { join } from "node:path";
+import {
+  registerVmNetns,
+  unregisterVmNetns,
+  VM_NETNS_DIR,
+  vmOfNetns,
+  vmPrefix,
+  type VmReach,
+} from "../effects/vm-netns.ts";
 
 export interface VmHostSpec {
   /** The lab host's name (the VM's hostname). */
@@ -42,21 +52,17 @@ export interface VmHostSpec {
 const daemonName = (spec: Pick<VmHostSpec, "name">) => `vm-${spec.name}`;
 const VM_RUN = join(REPO_ROOT, "scripts", "vm-run");
 
-/** The argv that runs `argv` inside the VM host (through its exec channel) instead of here. */
+/** How this host reaches the VM's guest exec channel. */
+export async function vmReach(spec: Pick<VmHostSpec, "switchNetns" | "execPort">): Promise<VmReach> {
+  return { switchNetns: spec.switchNetns, execPort: spec.execPort, vmExec: await entryArgv("vm-exec") };
+}
+
+/** The argv that runs `argv` in the VM host's root namespace (through its exec channel) instead of here. */
 export async function guestArgv(
   spec: Pick<VmHostSpec, "switchNetns" | "execPort">,
   argv: readonly string[],
 ): Promise<string[]> {
-  return [
-    "ip",
-    "netns",
-    "exec",
-    assertNetnsName(spec.switchNetns),
-    ...(await entryArgv("vm-exec")),
-    `127.0.0.1:${spec.execPort}`,
-    "--",
-    ...argv,
-  ];
+  return [...vmPrefix(await vmReach(spec)), ...argv];
 }
 
 /** Runs argv inside the VM host; throws CommandError when it fails (as `run` does). */
@@ -116,7 +122,7 @@ export async function startVmHost(spec: VmHostSpec): Promise<void> {
   }
 }
 
-/** Inside the VM: the lab namespace, the lab NIC moved into it as eth0, its address and routes. */
+/** Inside the VM: the lab namespace, the lab NIC moved into it as eth0, its address and routes; recorded. */
 async function makeLabNetns(spec: VmHostSpec): Promise<void> {
   const links = JSON.parse(await runInVm(spec, ["ip", "-j", "link", "show"])) as {
     ifname: string;
@@ -132,15 +138,34 @@ async function makeLabNetns(spec: VmHostSpec): Promise<void> {
   } else if ((await tryRun(await guestArgv(spec, ["ip", "-n", ns, "link", "show", "eth0"]))).exitCode !== 0) {
     throw new Error(`VM host ${spec.name}: no NIC with MAC ${spec.mac} inside, and no ${ns} with eth0`);
   }
+  registerVmNetns(ns, await vmReach(spec));
   await inNs("link", "set", "dev", "lo", "up");
   await inNs("link", "set", "dev", "eth0", "mtu", String(spec.mtu), "up");
   await inNs("addr", "replace", spec.cidr, "dev", "eth0");
   for (const r of spec.routes ?? []) await inNs("route", "replace", ...r);
 }
 
-/** Stops QEMU (the guest and everything in it go with it) and removes the tap. Nothing there is fine. */
+/** Namespaces recorded as living in this VM (its lab namespace, its pods'). */
+function namespacesOf(spec: Pick<VmHostSpec, "switchNetns" | "execPort">): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(VM_NETNS_DIR);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => {
+    const vm = vmOfNetns(n);
+    return vm?.switchNetns === spec.switchNetns && vm.execPort === spec.execPort;
+  });
+}
+
+/**
+ * Stops QEMU (the guest and every namespace in it go with it), forgets those namespaces and removes the
+ * tap. Nothing there is fine.
+ */
 export async function stopVmHost(spec: VmHostSpec): Promise<void> {
   await stopDaemon(spec.runDir, daemonName(spec), 5000);
+  for (const n of namespacesOf(spec)) unregisterVmNetns(n);
   const sw = assertNetnsName(spec.switchNetns);
   if ((await tryRun(["ip", "-n", sw, "link", "show", "dev", spec.tap])).exitCode === 0)
     await run(["ip", "-n", sw, "link", "del", "dev", assertIfName(spec.tap)]);

@@ -74,8 +74,13 @@ export class Agent {
     readonly netns: string,
     private readonly log: (m: string) => void,
   ) {
-    this.files = runFiles(args.runDir);
-    this.status = { phase: "starting", node: args.nodeName, pid: process.pid };
+    this.files = runFiles(args.runDir, args.socketDir);
+    this.status = {
+      phase: "starting",
+      node: args.nodeName,
+      pid: process.pid,
+      birdSocket: this.files.birdSocket,
+    };
     this.bird = new BirdSupervisor(
       {
         config: this.files.birdConf,
@@ -111,6 +116,7 @@ export class Agent {
   /** Startup and the first reconcile; throws (after writing phase "error") when the node cannot run. */
   async start(): Promise<void> {
     await mkdir(this.args.runDir, { recursive: true });
+    if (this.args.socketDir) await mkdir(this.args.socketDir, { recursive: true });
     if (this.files.birdSocket.length > MAX_SOCKET_PATH)
       throw new Error(
         `run dir too long for BIRD's control socket (${this.files.birdSocket}); use a shorter path`,

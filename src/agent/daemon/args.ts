@@ -10,11 +10,16 @@ export interface DaemonArgs {
   etcdEndpoints?: string[];
   /** Periodic resync (ms): the backstop of the datastore and kernel watches, for iptables and sysctls. */
   resyncMs: number;
+  /**
+   * Where BIRD's control socket goes (default: the run dir). A VM host's run dir is on a 9p share,
+   * which cannot hold unix sockets: its agent puts the socket on a tmpfs.
+   */
+  socketDir?: string;
 }
 
 export const USAGE =
   "usage: main.ts --manifest <calico.yaml> --nodename <name> --run-dir <dir> [--labels k=v,k2=v2] " +
-  "[--rr-cluster-id a.b.c.d] [--etcd-endpoints http://ip:2379[,…]] [--resync-ms 30000]";
+  "[--rr-cluster-id a.b.c.d] [--etcd-endpoints http://ip:2379[,…]] [--resync-ms 30000] [--socket-dir <dir>]";
 
 const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]*[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
@@ -52,7 +57,16 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
     if (value === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
     v[m[1]!] = value;
   }
-  const known = ["manifest", "nodename", "run-dir", "labels", "rr-cluster-id", "etcd-endpoints", "resync-ms"];
+  const known = [
+    "manifest",
+    "nodename",
+    "run-dir",
+    "labels",
+    "rr-cluster-id",
+    "etcd-endpoints",
+    "resync-ms",
+    "socket-dir",
+  ];
   for (const k of Object.keys(v)) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
   for (const k of ["manifest", "nodename", "run-dir"])
     if (!v[k]) throw new Error(`--${k} is required\n${USAGE}`);
@@ -63,6 +77,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
     runDir: v["run-dir"]!,
     labels: v.labels ? parseLabels(v.labels) : {},
     resyncMs: v["resync-ms"] ? Number(v["resync-ms"]) : 30_000,
+    ...(v["socket-dir"] ? { socketDir: v["socket-dir"] } : {}),
   };
   if (!Number.isInteger(out.resyncMs) || out.resyncMs < 200)
     throw new Error("--resync-ms must be an integer ≥ 200");
@@ -89,5 +104,6 @@ export function daemonArgv(a: Omit<DaemonArgs, "resyncMs"> & { resyncMs?: number
   if (a.rrClusterId) argv.push("--rr-cluster-id", a.rrClusterId);
   if (a.etcdEndpoints?.length) argv.push("--etcd-endpoints", a.etcdEndpoints.join(","));
   if (a.resyncMs !== undefined) argv.push("--resync-ms", String(a.resyncMs));
+  if (a.socketDir) argv.push("--socket-dir", a.socketDir);
   return argv;
 }

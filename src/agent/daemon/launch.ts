@@ -7,12 +7,13 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assertNetnsName } from "../../effects/names.ts";
+import { inNetns } from "../../effects/exec.ts";
 import { showProtocols } from "../bird/birdc.ts";
 import { cmdline, processState, runningBird } from "../bird/supervisor.ts";
 import { formatNodeStatus, parseBirdProtocols } from "../status/node-status.ts";
 import { bundlePath, entryArgv } from "../../build/bundles.ts";
 import { daemonArgv } from "./args.ts";
-import { readStatus, runFiles, type AgentStatus } from "./status.ts";
+import { birdSocketOf, readStatus, runFiles, type AgentStatus } from "./status.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The daemon's bundle (dist/bin/agent.mjs): its path in a process's argv says the process is our daemon. */
@@ -33,6 +34,8 @@ export interface StartAgentOptions {
   readyTimeoutMs?: number;
   /** Periodic resync of the daemon (ms, default 5000). */
   resyncMs?: number;
+  /** Where BIRD's control socket goes (default: the run dir; a VM host's: a tmpfs inside the VM). */
+  socketDir?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -101,8 +104,8 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
     if (st?.phase === "ready" && st.pid === existing) return { pid: existing, status: st };
   }
   await rm(files.status, { force: true });
-  const argv = [
-    "ip", "netns", "exec", assertNetnsName(o.hostNetns),
+  // In a VM host's namespace, through a local vm-exec that stands for the daemon (see src/vm/guest/).
+  const argv = inNetns(assertNetnsName(o.hostNetns), [
     ...(await entryArgv("agent")),
     ...daemonArgv({
       manifest: resolve(o.manifestPath),
@@ -112,8 +115,9 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
       ...(o.rrClusterId ? { rrClusterId: o.rrClusterId } : {}),
       ...(o.etcdEndpoints ? { etcdEndpoints: o.etcdEndpoints } : {}),
       ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
+      ...(o.socketDir ? { socketDir: o.socketDir } : {}),
     }),
-  ]; // prettier-ignore
+  ]); // prettier-ignore
   const fd = openSync(files.agentLog, "a");
   const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ["ignore", fd, fd], cwd: REPO_ROOT });
   closeSync(fd);
@@ -155,7 +159,10 @@ export async function stopAgent(runDir: string, graceMs = 8000): Promise<void> {
     if (!(await waitGone(ours, graceMs))) killGroup(ours, "SIGKILL");
     await waitGone(ours, 2000);
   }
-  const bird = await runningBird({ pidFile: files.birdPid, socket: files.birdSocket });
+  // A VM host's BIRD ran in the VM (bird.pid names a guest pid): its agent stopped it, and no process
+  // here has its socket in its command line, so runningBird finds none.
+  const socket = birdSocketOf(runDir, await readStatus(runDir));
+  const bird = await runningBird({ pidFile: files.birdPid, socket });
   if (bird !== null) {
     killGroup(bird, "SIGTERM");
     if (!(await waitGone(bird, 5000))) killGroup(bird, "SIGKILL");
@@ -166,10 +173,8 @@ export async function stopAgent(runDir: string, graceMs = 8000): Promise<void> {
 /** `calicoctl node status`: Calico's table from `birdc show protocols` on the run dir's socket. */
 export async function nodeStatus(runDir: string): Promise<string> {
   const files = runFiles(resolve(runDir));
-  const bird = await runningBird({ pidFile: files.birdPid, socket: files.birdSocket });
+  const socket = birdSocketOf(resolve(runDir), await readStatus(resolve(runDir)));
+  const bird = await runningBird({ pidFile: files.birdPid, socket });
   if (bird === null) return formatNodeStatus(false, []);
-  return formatNodeStatus(
-    await agentRunning(runDir),
-    parseBirdProtocols(await showProtocols(files.birdSocket)),
-  );
+  return formatNodeStatus(await agentRunning(runDir), parseBirdProtocols(await showProtocols(socket)));
 }

@@ -23,17 +23,20 @@ export interface AgentStatus {
    * reads of the snapshot from etcd (a pass woken by an event reads the agent's watch-fed copy instead).
    */
   reconcile?: { passes: number; unchangedPasses: number; ignoredEvents: number; snapshotReads: number };
+  /** BIRD's control socket (in the namespace the agent runs in; a VM host's is inside the VM). */
+  birdSocket?: string;
   /** Last reconcile error while ready (the loop keeps retrying). */
   lastError?: string;
   updatedAt: string;
 }
 
-export const runFiles = (runDir: string) => ({
+/** The agent's files; BIRD's control socket in `socketDir` when given (see DaemonArgs.socketDir). */
+export const runFiles = (runDir: string, socketDir = runDir) => ({
   status: join(runDir, "status.json"),
   agentPid: join(runDir, "agent.pid"),
   agentLog: join(runDir, "agent.log"),
   birdConf: join(runDir, "bird.conf"),
-  birdSocket: join(runDir, "bird.ctl"),
+  birdSocket: join(socketDir, "bird.ctl"),
   birdPid: join(runDir, "bird.pid"),
   birdLog: join(runDir, "bird.log"),
 });
@@ -51,4 +54,9 @@ export async function readStatus(runDir: string): Promise<AgentStatus | null> {
   } catch {
     return null;
   }
+}
+
+/** BIRD's control socket of the agent with this run dir: as its status says, else <runDir>/bird.ctl. */
+export function birdSocketOf(runDir: string, status: Pick<AgentStatus, "birdSocket"> | null): string {
+  return status?.birdSocket ?? runFiles(runDir).birdSocket;
 }

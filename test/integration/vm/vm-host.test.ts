@@ -8,9 +8,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { run, tryRun } from "../../../src/effects/exec.ts";
+import { inNetns, run, tryRun } from "../../../src/effects/exec.ts";
 import { addAddress, createBridge, createVethPair, listLinks } from "../../../src/effects/links.ts";
-import { createNetns } from "../../../src/effects/netns.ts";
+import { createNetns, deleteNetns, netnsExists } from "../../../src/effects/netns.ts";
+import { vmOfNetns } from "../../../src/effects/vm-netns.ts";
 import { daemonPid, startDaemon, stopDaemon } from "../../../src/effects/daemon.ts";
 import { guestArgv, startVmHost, stopVmHost, vmHostRunning, type VmHostSpec } from "../../../src/vm/host.ts";
 import { isRoot, removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
@@ -87,6 +88,21 @@ describe("a VM host on the lab's switch", { skip, timeout: 600_000 }, () => {
     assert.match(missing.stderr, /no-such-program-here/);
   });
 
+  it("records its lab namespace: inNetns, listLinks and netnsExists reach it in the VM", async () => {
+    assert.deepEqual(vmOfNetns(vm.netns)?.execPort, 7001);
+    const r = await tryRun(inNetns(vm.netns, ["uname", "-r"]));
+    assert.match(r.stdout, /-amd64\n$/, r.stderr);
+    assert.ok((await listLinks(vm.netns)).some((l) => l.ifname === "eth0" && l.address === vm.mac));
+    assert.equal(await netnsExists(vm.netns), true);
+    const pod = `${prefix}-pod`;
+    await createNetns(pod, vmOfNetns(vm.netns));
+    assert.equal(await netnsExists(pod), true);
+    assert.match((await tryRun(inNetns(pod, ["ip", "-o", "link"]))).stdout, /^1: lo: <LOOPBACK,UP/);
+    await deleteNetns(pod);
+    assert.equal(vmOfNetns(pod), undefined);
+    assert.notEqual((await inVm(["ip", "netns", "exec", pod, "true"])).exitCode, 0, "still in the VM");
+  });
+
   it("holds the lab namespace with the NIC as eth0, and packets flow both ways across the bridge", async () => {
     const addr = await inVm(["ip", "-n", vm.netns, "-4", "-o", "addr", "show", "dev", "eth0"]);
     assert.match(addr.stdout, /inet 192\.168\.77\.2\/24/, addr.stderr);
@@ -107,21 +123,11 @@ describe("a VM host on the lab's switch", { skip, timeout: 600_000 }, () => {
   });
 
   it("runs a daemon through the channel: its local vm-exec stands for it, and stopping it stops the guest's", async () => {
-    const argv = await guestArgv(vm, [
-      "ip",
-      "netns",
-      "exec",
-      vm.netns,
-      "sh",
-      "-c",
-      "echo started; exec sleep 1000",
-    ]);
-    // startDaemon runs its argv in a namespace of this host: the switch's, where vm-exec reaches the VM.
-    const [, , , sw, ...proxied] = argv;
+    // The lab namespace is recorded as the VM's: startDaemon reaches it as it does a local one.
     const pid = await startDaemon({
       name: "sleeper",
-      netns: sw!,
-      argv: proxied,
+      netns: vm.netns,
+      argv: ["sh", "-c", "echo started; exec sleep 1000"],
       runDir,
       ready: async () => (await inVm(["pgrep", "-x", "sleep"])).exitCode === 0,
       deadlineMs: 60_000,
@@ -143,5 +149,6 @@ describe("a VM host on the lab's switch", { skip, timeout: 600_000 }, () => {
     assert.equal(await vmHostRunning(vm), false);
     assert.ok(!(await listLinks(sw)).some((l) => l.ifname === "b-eth0"), "the tap is left");
     assert.notEqual((await inVm(["true"])).exitCode, 0, "the exec channel still answers");
+    assert.equal(vmOfNetns(vm.netns), undefined, "the lab namespace is still recorded as the VM's");
   });
 });

@@ -29,6 +29,10 @@ describe("daemon arguments", () => {
     });
     assert.deepEqual(parseDaemonArgs(daemonArgv(a)), a);
     assert.deepEqual(parseDaemonArgs(["--manifest=m", "--nodename=n", "--run-dir=d"]).labels, {});
+    // A VM host's agent: BIRD's socket on a tmpfs, the run dir on the share.
+    const vm = { ...a, socketDir: "/run/calico-lab/lab-worker-1" };
+    assert.deepEqual(parseDaemonArgs(daemonArgv(vm)), vm);
+    assert.equal(parseDaemonArgs(["--manifest=m", "--nodename=n", "--run-dir=d"]).socketDir, undefined);
   });
 
   it("refuses what it does not understand, saying what is wrong", () => {
