@@ -6,6 +6,12 @@ export const CONFIG_NAMESPACE = "calico-lab";
 
 export const MODES = ["ipip", "bgp", "vxlan", "crosssubnet"] as const;
 export type Mode = (typeof MODES)[number];
+/**
+ * What a lab host is: a network namespace of this kernel (seconds, the default), or a VM with Debian's
+ * kernel under QEMU (a kernel per host: IPIP where this one has none; minutes under TCG).
+ */
+export const HOST_BACKENDS = ["netns", "vm"] as const;
+export type HostBackend = (typeof HOST_BACKENDS)[number];
 
 /** Host names become namespace suffixes and switch port names (Linux interface names: 15 bytes). */
 export const HOST_NAME = /^[a-z][a-z0-9-]{0,14}$/;
@@ -45,6 +51,7 @@ export interface RoutedSubnet {
 export interface LabConfig {
   stack: string;
   mode: Mode;
+  backend: HostBackend;
   underlayCidr: string;
   underlayPrefixLength: number;
   /** Set: the underlay is two subnets joined by a router namespace; hosts are in whichever holds their address. */
@@ -59,6 +66,8 @@ export interface LabConfig {
   outside: OutsideConfig;
 }
 
+/** The most VM hosts a lab may have (backend vm). */
+export const MAX_VM_HOSTS = 8;
 /** Calico's conventional route-reflector cluster id, as in seed 004. */
 export const RR_CLUSTER_ID = "244.0.0.1";
 export const POD_NAME = /^[a-z][a-z0-9-]{0,22}$/;
@@ -67,6 +76,7 @@ export const RESERVED_NAMES = ["underlay", "outside", "router"] as const;
 
 export const DEFAULTS = {
   mode: "ipip" as Mode,
+  backend: "netns" as HostBackend,
   underlayCidr: "192.168.19.0/24",
   /** The seeds' hosts are .165, .166, .167: host addresses start at this offset in the underlay. */
   hostOffset: 165,
@@ -85,6 +95,7 @@ export const DEFAULTS = {
 /** Keys of the lab's topology (read here) and of the Calico variant (read by src/manifest). */
 const KNOWN_KEYS = [
   "mode",
+  "backend",
   "underlayCidr",
   "routedCidr",
   "hostOffset",
@@ -195,6 +206,16 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
       value: shown(raw.mode),
       message: "unknown mode",
       fix: `set one of ${MODES.join(", ")} (pulumi config set ${key("mode")} bgp)`,
+    });
+  }
+
+  const backend = (raw.backend ?? DEFAULTS.backend) as HostBackend;
+  if (!HOST_BACKENDS.includes(backend)) {
+    problems.push({
+      field: key("backend"),
+      value: shown(raw.backend),
+      message: "unknown host backend",
+      fix: `set one of ${HOST_BACKENDS.join(", ")}: netns (namespaces, the default) or vm (a QEMU VM per host)`,
     });
   }
 
@@ -378,6 +399,14 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
     });
   }
 
+  if (backend === "vm" && hosts.length > MAX_VM_HOSTS) {
+    problems.push({
+      field: key("hosts"),
+      value: `${hosts.length} hosts`,
+      message: `backend vm runs at most ${MAX_VM_HOSTS} hosts: each is a QEMU VM with 1 GiB and, under TCG, a host thread of its own`,
+      fix: `use fewer hosts, or backend netns (pulumi config set ${key("backend")} netns)`,
+    });
+  }
   const podConfigs = parsePods(raw, hosts, problems);
   const routeReflectors = parseRouteReflectors(raw, hosts, problems);
   const outside = parseOutside(raw, underlay, hosts, problems, routed);
@@ -396,6 +425,7 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
     config: {
       stack,
       mode,
+      backend,
       underlayCidr: underlay.toCidrString(),
       underlayPrefixLength: Number(underlay.cidrPrefix.getValue()),
       ...(routed

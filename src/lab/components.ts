@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan, LabPlan, OutsidePlan } from "./topology.ts";
-import { ECHO_PORT } from "./topology.ts";
+import { ECHO_PORT, underlayRouteArgs } from "./topology.ts";
 import type { RunningPod } from "../verify/expectations.ts";
 import { bgpResources, outsideBirdConf, poolResource } from "./calico-resources.ts";
 import type { CalicoVariant } from "../manifest/index.ts";
@@ -21,6 +21,7 @@ import {
   Pod,
   UnderlayPort,
   Verification,
+  VmHost,
 } from "./resources.ts";
 
 /**
@@ -134,9 +135,43 @@ export interface LabOptions {
   verify: boolean;
 }
 
+/** A lab host's machine: a namespace with its underlay port, or a VM (backend vm). */
+function hostMachine(
+  h: HostPlan,
+  plan: LabPlan,
+  underlay: Underlay,
+  runDir: string,
+  opts: pulumi.ComponentResourceOptions,
+): pulumi.Resource {
+  if (!h.vm) return new UnderlayHost(h.name, h, plan, underlay, opts).port;
+  return new VmHost(
+    `${h.name}-vm`,
+    {
+      name: h.name,
+      switchNetns: plan.switchNetns,
+      bridge: h.bridge,
+      tap: h.port,
+      mac: h.vm.mac,
+      execPort: h.vm.execPort,
+      netns: h.netns,
+      cidr: h.cidr,
+      routes: h.routes.map((r) => underlayRouteArgs(r, h.ifname)),
+      mtu: plan.mtu,
+      // Not the agent's run dir: the agent's delete removes that while the VM still runs.
+      runDir: join(runDir, `vm-${h.name}`),
+    },
+    { ...opts, dependsOn: [underlay.bridges.get(h.bridge)!] },
+  );
+}
+
+/** Limits for a VM host under TCG, where every node process takes seconds to start. */
+const VM_AGENT_READY_MS = 300_000;
+const VM_VERIFY_DEADLINE_MS = 60_000;
+
 export class Lab extends pulumi.ComponentResource {
   readonly underlay: Underlay;
-  readonly hosts: UnderlayHost[];
+  /** Each host's machine, ready for its agent: the namespace's underlay port, or the VM. */
+  readonly hosts: pulumi.Resource[];
   readonly agents: Agent[];
   readonly pods: Pod[];
   readonly verification?: Verification;
@@ -145,15 +180,21 @@ export class Lab extends pulumi.ComponentResource {
     super("calico-lab:lab:Lab", name, {}, opts);
     const parent = { parent: this };
     this.underlay = new Underlay("underlay", plan, parent);
-    this.hosts = plan.hosts.map((h) => new UnderlayHost(h.name, h, plan, this.underlay, parent));
+    this.hosts = plan.hosts.map((h) => hostMachine(h, plan, this.underlay, o.runDir, parent));
     const outsidePlan: OutsidePlan = plan.outside;
     const outside = new UnderlayHost("outside", outsidePlan, plan, this.underlay, parent);
 
     const master = this.hosts[0]!;
+    const masterVm = plan.hosts[0]!.vm;
     const etcd = new Etcd(
       "etcd",
-      { netns: plan.etcd.netns, address: plan.etcd.address, runDir: o.runDir },
-      { parent: this, dependsOn: [master.port, o.runFolder] },
+      {
+        netns: plan.etcd.netns,
+        address: plan.etcd.address,
+        runDir: o.runDir,
+        ...(masterVm ? { dataDir: masterVm.etcdDataDir } : {}),
+      },
+      { parent: this, dependsOn: [master, o.runFolder] },
     );
     const calicoResources = new CalicoResources(
       "bgp-config",
@@ -176,10 +217,11 @@ export class Lab extends pulumi.ComponentResource {
             runDir: hostRunDir(h.name),
             labels: h.labels,
             ...(h.rrClusterId ? { rrClusterId: h.rrClusterId } : {}),
+            ...(h.vm ? { socketDir: h.vm.socketDir, readyTimeoutMs: VM_AGENT_READY_MS } : {}),
           },
           {
             parent: this,
-            dependsOn: [this.hosts[i]!.port, ...this.underlay.ready, etcd, calicoResources, o.manifestReady],
+            dependsOn: [this.hosts[i]!, ...this.underlay.ready, etcd, calicoResources, o.manifestReady],
           },
         ),
     );
@@ -232,7 +274,7 @@ export class Lab extends pulumi.ComponentResource {
             ),
           ),
           runDir: o.runDir,
-          deadlineMs: 10_000,
+          deadlineMs: plan.backend === "vm" ? VM_VERIFY_DEADLINE_MS : 10_000,
           checksVersion: verificationCodeHash(),
         },
         // After the pool and BGP resources too: a mode switch changes them and the checks in one update,

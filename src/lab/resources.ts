@@ -5,6 +5,7 @@ import type { NetnsInputs } from "./providers/netns-handler.ts";
 import type { PodInputs } from "./providers/pod-handler.ts";
 import type { UnderlayPortInputs } from "./providers/underlay-port-handler.ts";
 import type { VerificationInputs } from "./providers/verification-handler.ts";
+import type { VmHostInputs } from "./providers/vm-host-handler.ts";
 import { providerFor } from "./providers/dynamic.ts";
 
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
@@ -38,7 +39,7 @@ export class Etcd extends pulumi.dynamic.Resource {
   declare readonly endpoint: pulumi.Output<string>;
   constructor(
     resourceName: string,
-    args: In<{ netns: string; address: string; runDir: string }>,
+    args: In<{ netns: string; address: string; runDir: string; dataDir?: string }>,
     opts?: pulumi.CustomResourceOptions,
   ) {
     super(
@@ -143,5 +144,12 @@ export class LabFile extends pulumi.dynamic.Resource {
     opts?: pulumi.CustomResourceOptions,
   ) {
     super(providerFor("file"), resourceName, args, opts, "calico-lab", "File");
+  }
+}
+
+/** A lab host that is a VM (backend vm): QEMU on a tap of the underlay bridge, the lab namespace inside. */
+export class VmHost extends pulumi.dynamic.Resource {
+  constructor(resourceName: string, args: In<VmHostInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(providerFor("vmHost"), resourceName, args, opts, "calico-lab", "VmHost");
   }
 }

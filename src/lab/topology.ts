@@ -4,6 +4,7 @@ import {
   RR_CLUSTER_ID,
   routerAddress,
   type HostConfig,
+  type HostBackend,
   type LabConfig,
   type Mode,
 } from "../config/lab-config.ts";
@@ -60,6 +61,27 @@ export interface HostPlan {
   labels: Record<string, string>;
   /** Set on route reflectors (Calico's routeReflectorClusterID). */
   rrClusterId?: string;
+  /** Set on a VM host (backend vm): its NIC is a tap named `port` in the switch namespace. */
+  vm?: VmHostPlan;
+}
+
+/** A VM host's wiring: its lab NIC's MAC, and the port of its guest exec channel in the switch namespace. */
+export interface VmHostPlan {
+  mac: string;
+  execPort: number;
+  /** Inside the VM: BIRD's control socket on a tmpfs (the run dir is on the 9p share). */
+  socketDir: string;
+  /** Inside the VM: etcd's data on a tmpfs (the master's). */
+  etcdDataDir: string;
+}
+
+/** The first VM host's exec port; the others follow. */
+export const VM_EXEC_PORT_BASE = 7001;
+
+/** A VM host's MAC: locally administered (QEMU's 52:54:00 prefix), unique per host index. Pure. */
+export function vmMac(index: number): string {
+  const hex = (n: number) => n.toString(16).padStart(2, "0");
+  return `52:54:00:ca:${hex((index >> 8) & 255)}:${hex(index & 255)}`;
 }
 
 export interface PodPlan {
@@ -88,6 +110,7 @@ export interface OutsidePlan {
 export interface LabPlan {
   stack: string;
   mode: Mode;
+  backend: HostBackend;
   switchNetns: string;
   /** The first subnet's bridge. */
   bridge: string;
@@ -137,7 +160,7 @@ function hostRoutes(subnet: SubnetPlan): UnderlayRoute[] {
   return [subnet.router ? { to: "default", via: subnet.router } : { to: "default" }];
 }
 
-export function planHost(config: LabConfig, host: HostConfig): HostPlan {
+export function planHost(config: LabConfig, host: HostConfig, index = 0): HostPlan {
   const rr = config.routeReflectors.includes(host.name);
   const subnet = subnetOf(planSubnets(config), host.address);
   return {
@@ -152,6 +175,16 @@ export function planHost(config: LabConfig, host: HostConfig): HostPlan {
     routes: hostRoutes(subnet),
     labels: rr ? { ...host.labels, "route-reflector": "true" } : host.labels,
     ...(rr ? { rrClusterId: RR_CLUSTER_ID } : {}),
+    ...(config.backend === "vm"
+      ? {
+          vm: {
+            mac: vmMac(index),
+            execPort: VM_EXEC_PORT_BASE + index,
+            socketDir: `/run/calico-lab/${config.stack}-${host.name}`,
+            etcdDataDir: `/run/calico-lab/${config.stack}-etcd`,
+          },
+        }
+      : {}),
   };
 }
 
@@ -172,7 +205,7 @@ function planRouter(config: LabConfig, subnets: readonly SubnetPlan[]): RouterPl
 }
 
 export function planLab(config: LabConfig): LabPlan {
-  const hosts = config.hosts.map((h) => planHost(config, h));
+  const hosts = config.hosts.map((h, i) => planHost(config, h, i));
   const master = hosts[0]!;
   const subnets = planSubnets(config);
   const router = planRouter(config, subnets);
@@ -180,6 +213,7 @@ export function planLab(config: LabConfig): LabPlan {
   return {
     stack: config.stack,
     mode: config.mode,
+    backend: config.backend,
     switchNetns: netnsName(config.stack, "underlay"),
     bridge: UNDERLAY_BRIDGE,
     subnets,

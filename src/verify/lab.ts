@@ -1,12 +1,13 @@
 // Verification of a running lab, with packets: the checks `pulumi up` runs and `verify` prints.
 // Every check says what was expected and what was seen; nothing sleeps, everything retries to a deadline.
-import { join } from "node:path";
 import type { LabPlan } from "../lab/topology.ts";
 import { ECHO_PORT, sameSubnetHosts } from "../lab/topology.ts";
 import { scaledMs } from "../lab/timeouts.ts";
-import { readStatus } from "../agent/daemon/status.ts";
+import { birdSocketOf, readStatus } from "../agent/daemon/status.ts";
 import { inNetns, tryRun } from "../effects/exec.ts";
 import { listLinks } from "../effects/links.ts";
+import { netnsExists } from "../effects/netns.ts";
+import { vmOfNetns } from "../effects/vm-netns.ts";
 import { parseBirdProtocols, type PeerStatus } from "../agent/status/node-status.ts";
 import { captureDuring, classifyCapture, describePacket, type CapturedPacket } from "./capture.ts";
 import {
@@ -50,7 +51,7 @@ export interface LabReport {
 
 export interface VerifyOptions {
   deadlineMs?: number;
-  /** Run dir per host, for BIRD's control socket (<runDir>/bird.ctl). */
+  /** Run dir per host: its agent's status.json says where BIRD's control socket is. */
   hostRunDir: (host: string) => string;
 }
 
@@ -145,7 +146,7 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
     const unreachable = want.routes.filter((r) => !wanted.includes(r));
     const got = await retry(
       deadline,
-      async () => normalizeRoutes((await tryRun(["ip", "-n", h.netns, "route", "show"])).stdout),
+      async () => normalizeRoutes((await tryRun(inNetns(h.netns, ["ip", "route", "show"]))).stdout),
       (lines) => missingRoutes(wanted, lines).length === 0,
     );
     routes[h.name] = got;
@@ -220,10 +221,15 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
   const anyBird = plan.hosts.some((h) => hostExpectations(snapshot, h.name, h.ifname).bird);
   if (anyBird) {
     for (const h of plan.hosts) {
-      const sock = join(opts.hostRunDir(h.name), "bird.ctl");
+      // birdc in the host's namespace: a VM host's BIRD and its socket are inside the VM.
+      const runDir = opts.hostRunDir(h.name);
+      const sock = birdSocketOf(runDir, await readStatus(runDir));
       const peers = await retry(
         deadline,
-        async () => parseBirdProtocols((await tryRun(["birdc", "-s", sock, "show", "protocols"])).stdout),
+        async () =>
+          parseBirdProtocols(
+            (await tryRun(inNetns(h.netns, ["birdc", "-s", sock, "show", "protocols"]))).stdout,
+          ),
         (ps) => ps.length > 0 && ps.every((p) => p.info.startsWith("Established")),
       );
       bgp[h.name] = peers;
@@ -464,17 +470,19 @@ export function formatLabFailures(report: LabReport): string {
  */
 export async function findDrift(plan: LabPlan, expectedRoutes: Record<string, string[]>): Promise<string[]> {
   const drift: string[] = [];
-  const present = new Set(
+  const local = new Set(
     (await tryRun(["ip", "netns", "list"])).stdout.split("\n").map((l) => l.split(" ")[0]),
   );
+  // A VM host's namespaces are in its VM: asked there.
+  const exists = async (ns: string) => (vmOfNetns(ns) ? netnsExists(ns) : local.has(ns));
   for (const p of plan.pods)
-    if (!present.has(p.netns)) drift.push(`pod ${p.name}: namespace ${p.netns} is gone`);
+    if (!(await exists(p.netns))) drift.push(`pod ${p.name}: namespace ${p.netns} is gone`);
   for (const h of plan.hosts) {
-    if (!present.has(h.netns)) {
+    if (!(await exists(h.netns))) {
       drift.push(`host ${h.name}: namespace ${h.netns} is gone`);
       continue;
     }
-    const got = normalizeRoutes((await tryRun(["ip", "-n", h.netns, "route", "show"])).stdout);
+    const got = normalizeRoutes((await tryRun(inNetns(h.netns, ["ip", "route", "show"]))).stdout);
     for (const r of missingRoutes(expectedRoutes[h.name] ?? [], got))
       drift.push(`host ${h.name}: route missing: ${r}`);
   }

@@ -108,6 +108,9 @@ export async function startVmHost(spec: VmHostSpec): Promise<void> {
         `${tap},${spec.mac}`,
         "--exec-port",
         String(spec.execPort),
+        // Names the run folder in vm-run's arguments, as the lab's other daemons do: found by CI's residue check.
+        "--env",
+        `CALICO_LAB_RUN_DIR=${spec.runDir}/`,
         "--",
         ...(await entryArgv("vm-guest")),
       ],

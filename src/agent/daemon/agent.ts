@@ -19,7 +19,7 @@ import { modeName, probeFeatures } from "../felix/probe.ts";
 import { birdConfFor, writeIfChanged } from "../confd/confd.ts";
 import { BirdSupervisor } from "../bird/supervisor.ts";
 import type { DaemonArgs } from "./args.ts";
-import { runFiles, writeStatus, type AgentStatus } from "./status.ts";
+import { LAUNCH_ENV, runFiles, writeStatus, type AgentStatus } from "./status.ts";
 
 /** The socket path must fit a sockaddr_un (108 bytes with the NUL). */
 const MAX_SOCKET_PATH = 100;
@@ -80,6 +80,7 @@ export class Agent {
       node: args.nodeName,
       pid: process.pid,
       birdSocket: this.files.birdSocket,
+      ...(process.env[LAUNCH_ENV] ? { launch: process.env[LAUNCH_ENV] } : {}),
     };
     this.bird = new BirdSupervisor(
       {

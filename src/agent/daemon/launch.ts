@@ -2,6 +2,7 @@
 // The daemon runs detached in its own session/process group (`ip netns exec <host> node … main.ts`),
 // stdout+stderr appended to <runDir>/agent.log, its pid in <runDir>/agent.pid.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { closeSync, openSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -13,7 +14,7 @@ import { cmdline, processState, runningBird } from "../bird/supervisor.ts";
 import { formatNodeStatus, parseBirdProtocols } from "../status/node-status.ts";
 import { bundlePath, entryArgv } from "../../build/bundles.ts";
 import { daemonArgv } from "./args.ts";
-import { birdSocketOf, readStatus, runFiles, type AgentStatus } from "./status.ts";
+import { birdSocketOf, LAUNCH_ENV, readStatus, runFiles, statusOf, type AgentStatus } from "./status.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The daemon's bundle (dist/bin/agent.mjs): its path in a process's argv says the process is our daemon. */
@@ -101,9 +102,13 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
   const existing = await daemonPid(runDir);
   if (existing !== null) {
     const st = await readStatus(runDir);
-    if (st?.phase === "ready" && st.pid === existing) return { pid: existing, status: st };
+    const launched = await readFile(files.agentLaunch, "utf8").catch(() => undefined);
+    if (statusOf(st, existing, launched?.trim()) && st.phase === "ready")
+      return { pid: existing, status: st };
   }
   await rm(files.status, { force: true });
+  const launch = randomBytes(8).toString("hex");
+  await writeFile(files.agentLaunch, `${launch}\n`);
   // In a VM host's namespace, through a local vm-exec that stands for the daemon (see src/vm/guest/).
   const argv = inNetns(assertNetnsName(o.hostNetns), [
     ...(await entryArgv("agent")),
@@ -119,7 +124,12 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
     }),
   ]); // prettier-ignore
   const fd = openSync(files.agentLog, "a");
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ["ignore", fd, fd], cwd: REPO_ROOT });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    detached: true,
+    stdio: ["ignore", fd, fd],
+    cwd: REPO_ROOT,
+    env: { ...process.env, [LAUNCH_ENV]: launch },
+  });
   closeSync(fd);
   child.unref();
   const pid = child.pid;
@@ -132,8 +142,9 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
   const until = Date.now() + (o.readyTimeoutMs ?? 20_000);
   for (;;) {
     const st = await readStatus(runDir);
-    if (st && st.pid === pid && st.phase === "ready") return { pid, status: st };
-    const failed = st && st.pid === pid && st.phase === "error" ? st.error : exited;
+    const ours = statusOf(st, pid, launch);
+    if (ours && st.phase === "ready") return { pid, status: st };
+    const failed = ours && st.phase === "error" ? st.error : exited;
     if (failed || Date.now() > until) {
       await stopAgent(runDir);
       const why = failed ?? `not ready after ${o.readyTimeoutMs ?? 20_000} ms`;
@@ -168,6 +179,7 @@ export async function stopAgent(runDir: string, graceMs = 8000): Promise<void> {
     if (!(await waitGone(bird, 5000))) killGroup(bird, "SIGKILL");
   }
   await rm(files.agentPid, { force: true });
+  await rm(files.agentLaunch, { force: true });
 }
 
 /** `calicoctl node status`: Calico's table from `birdc show protocols` on the run dir's socket. */

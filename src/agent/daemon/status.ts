@@ -23,6 +23,11 @@ export interface AgentStatus {
    * reads of the snapshot from etcd (a pass woken by an event reads the agent's watch-fed copy instead).
    */
   reconcile?: { passes: number; unchangedPasses: number; ignoredEvents: number; snapshotReads: number };
+  /**
+   * The token its launcher gave it (env CALICO_LAB_AGENT_LAUNCH): how the launcher knows this status is
+   * its agent's when the pid is not the one it spawned (a VM host's agent runs behind a local vm-exec).
+   */
+  launch?: string;
   /** BIRD's control socket (in the namespace the agent runs in; a VM host's is inside the VM). */
   birdSocket?: string;
   /** Last reconcile error while ready (the loop keeps retrying). */
@@ -34,6 +39,7 @@ export interface AgentStatus {
 export const runFiles = (runDir: string, socketDir = runDir) => ({
   status: join(runDir, "status.json"),
   agentPid: join(runDir, "agent.pid"),
+  agentLaunch: join(runDir, "agent.launch"),
   agentLog: join(runDir, "agent.log"),
   birdConf: join(runDir, "bird.conf"),
   birdSocket: join(socketDir, "bird.ctl"),
@@ -59,4 +65,11 @@ export async function readStatus(runDir: string): Promise<AgentStatus | null> {
 /** BIRD's control socket of the agent with this run dir: as its status says, else <runDir>/bird.ctl. */
 export function birdSocketOf(runDir: string, status: Pick<AgentStatus, "birdSocket"> | null): string {
   return status?.birdSocket ?? runFiles(runDir).birdSocket;
+}
+
+export const LAUNCH_ENV = "CALICO_LAB_AGENT_LAUNCH";
+
+/** Whether a status is that of the agent started as `pid` with launch token `launch`. Pure. */
+export function statusOf(st: AgentStatus | null, pid: number, launch?: string): st is AgentStatus {
+  return st !== null && (st.pid === pid || (launch !== undefined && st.launch === launch));
 }

@@ -93,11 +93,14 @@ export async function applyIpip(plan: DataplanePlan, ctx: ApplyContext): Promise
   if (!plan.ipip) {
     if (!l) return;
     const del = await tryRun(["ip", "link", "del", "dev", IPIP_DEVICE]);
-    if (del.exitCode === 0) {
+    // The fallback tunl0 of a loaded ipip module cannot be deleted, and the kernel says so by ignoring the
+    // request (exit 0, still there): leave it down without addresses.
+    l = await link(IPIP_DEVICE);
+    if (del.exitCode === 0 && !l) {
       ctx.log(`IPIP off: removed ${IPIP_DEVICE}`);
       return;
     }
-    // The fallback tunl0 of a loaded ipip module cannot be deleted: leave it down without addresses.
+    if (!l) return;
     if ((l.addr_info ?? []).length > 0 || l.flags?.includes("UP")) {
       await tryRun(["ip", "addr", "flush", "dev", IPIP_DEVICE]);
       await run(["ip", "link", "set", "dev", IPIP_DEVICE, "down"]);

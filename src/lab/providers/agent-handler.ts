@@ -11,6 +11,10 @@ export interface AgentInputs {
   runDir: string;
   labels: Record<string, string>;
   rrClusterId?: string;
+  /** BIRD's control socket's folder (a VM host's: a tmpfs inside the VM). */
+  socketDir?: string;
+  /** How long the agent may take to be ready (ms; a VM host's under TCG takes far longer). */
+  readyTimeoutMs?: number;
 }
 
 async function start(i: AgentInputs) {
@@ -21,8 +25,9 @@ async function start(i: AgentInputs) {
     runDir: i.runDir,
     labels: i.labels,
     ...(i.rrClusterId ? { rrClusterId: i.rrClusterId } : {}),
+    ...(i.socketDir ? { socketDir: i.socketDir } : {}),
     // Ready in about 1 s on an idle machine; dozens starting at once on 2 cores take far longer.
-    readyTimeoutMs: scaledMs(60_000),
+    readyTimeoutMs: scaledMs(i.readyTimeoutMs ?? 60_000),
   });
 }
 

@@ -4,12 +4,15 @@ import { etcdArgv } from "../../agent/datastore/etcd-server.ts";
 import { tryRun, inNetns } from "../../effects/exec.ts";
 import { daemonPid, startDaemon, stopDaemon } from "../../effects/daemon.ts";
 import type { Handler } from "./handler.ts";
+import { scaledMs } from "../timeouts.ts";
 
 /** The lab's datastore: etcd in the master's namespace, listening only on the master's underlay address. */
 export interface EtcdInputs {
   netns: string;
   address: string;
   runDir: string;
+  /** Where etcd keeps its data (default <runDir>/etcd-data; a VM master's: a tmpfs inside the VM). */
+  dataDir?: string;
 }
 
 export interface EtcdOutputs extends EtcdInputs {
@@ -20,7 +23,7 @@ export interface EtcdOutputs extends EtcdInputs {
 const NAME = "etcd";
 
 function options(i: EtcdInputs) {
-  return { name: "calico-lab", dataDir: join(i.runDir, "etcd-data"), address: i.address };
+  return { name: "calico-lab", dataDir: i.dataDir ?? join(i.runDir, "etcd-data"), address: i.address };
 }
 
 export async function etcdHealthy(netns: string, endpoint: string): Promise<boolean> {
@@ -41,6 +44,8 @@ export const etcdHandler: Handler<EtcdInputs, EtcdOutputs> = {
       argv: etcdArgv(options(inputs)),
       runDir: inputs.runDir,
       ready: () => etcdHealthy(inputs.netns, endpoint),
+      // In a VM under TCG, etcd and each etcdctl probe start in seconds, not milliseconds.
+      ...(inputs.dataDir ? { deadlineMs: scaledMs(120_000) } : {}),
     });
     return { id: `${inputs.netns}/etcd`, outs: { ...inputs, endpoint, pid } };
   },
@@ -51,7 +56,8 @@ export const etcdHandler: Handler<EtcdInputs, EtcdOutputs> = {
   async delete(_id, props) {
     // The data goes with it: no graceful shutdown to wait for (SIGTERM took etcd about a second).
     await stopDaemon(props.runDir, NAME, 0);
-    await rm(join(props.runDir, "etcd-data"), { recursive: true, force: true });
+    // A VM master's data was on the VM's tmpfs: it goes with the VM.
+    if (!props.dataDir) await rm(join(props.runDir, "etcd-data"), { recursive: true, force: true });
     await rm(join(props.runDir, `${NAME}.log`), { force: true });
   },
 };

@@ -11,6 +11,7 @@ import type { Handler } from "./handler.ts";
 import { netnsHandler } from "./netns-handler.ts";
 import { underlayPortHandler } from "./underlay-port-handler.ts";
 import { verificationHandler } from "./verification-handler.ts";
+import { vmHostHandler } from "./vm-host-handler.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const handlers: Record<string, Handler<any, any>> = {
@@ -25,4 +26,5 @@ export const handlers: Record<string, Handler<any, any>> = {
   file: fileHandler,
   underlayPort: underlayPortHandler,
   verification: verificationHandler,
+  vmHost: vmHostHandler,
 };

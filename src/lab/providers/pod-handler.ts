@@ -5,6 +5,7 @@ import { readAgentSettings } from "../../manifest/index.ts";
 import { inNetns, tryRun } from "../../effects/exec.ts";
 import { daemonPid, startDaemon, stopDaemon } from "../../effects/daemon.ts";
 import { createNetns, deleteNetns, netnsExists } from "../../effects/netns.ts";
+import { vmOfNetns } from "../../effects/vm-netns.ts";
 import type { Handler } from "./handler.ts";
 import { scaledMs } from "../timeouts.ts";
 
@@ -70,7 +71,8 @@ async function startServer(p: PodInputs): Promise<void> {
 export const podHandler: Handler<PodInputs, PodOutputs> = {
   replaceOn: ["name", "netns", "hostNetns", "host", "namespace", "containerId"],
   async create(inputs) {
-    await createNetns(inputs.netns);
+    // A VM host's pods live in its VM, as its lab namespace does.
+    await createNetns(inputs.netns, vmOfNetns(inputs.hostNetns));
     try {
       const result = await invokeCni("ADD", ref(inputs), await cniConfig(inputs), CNI_TIMEOUT_MS());
       const ip = result?.ips?.[0]?.address?.split("/")[0];

@@ -48,6 +48,15 @@ describe("lab config", () => {
     assert.deepEqual(r.config.routeReflectors, []);
   });
 
+  it("makes namespace hosts by default, VM hosts with backend vm", () => {
+    const ns = parseLabConfig("bgp", {});
+    assert.ok(ns.ok);
+    assert.equal(ns.config.backend, "netns");
+    const vm = parseLabConfig("bgp", { backend: "vm" });
+    assert.ok(vm.ok);
+    assert.equal(vm.config.backend, "vm");
+  });
+
   it("places pods by nodeSelector on the first host with those labels", () => {
     const r = parseLabConfig("bgp", { pods: [{ name: "p", nodeSelector: { worker: "no-2" } }] });
     assert.ok(r.ok);
@@ -73,6 +82,10 @@ describe("lab config", () => {
   // Each case is rejected with every problem listed; the message text is product, pinned by golden files.
   const bad: Record<string, { stack?: string; raw: Record<string, unknown>; keys?: string[] }> = {
     "unknown-mode": { raw: { mode: "ipipp" } },
+    "unknown-backend": { raw: { backend: "qemu" } },
+    "too-many-vm-hosts": {
+      raw: { backend: "vm", hosts: Array.from({ length: 9 }, (_, i) => ({ name: `h${i + 1}` })) },
+    },
     "underlay-not-cidr": { raw: { underlayCidr: "192.168.19.0" } },
     "underlay-host-bits": { raw: { underlayCidr: "192.168.19.5/24" } },
     "pod-overlaps-underlay": { raw: { podCidr: "192.168.0.0/16" } },

@@ -33,6 +33,25 @@ describe("lab plan", () => {
     assert.deepEqual(plan.outside.routes, []);
   });
 
+  it("plans VM hosts with backend vm: a MAC, an exec port and tmpfs folders each; the netns stack none", () => {
+    assert.equal(plan.backend, "netns");
+    assert.ok(plan.hosts.every((h) => h.vm === undefined));
+    const v = parseLabConfig("lab", { backend: "vm" });
+    assert.ok(v.ok);
+    const vp = planLab(v.config);
+    assert.equal(vp.backend, "vm");
+    assert.deepEqual(
+      vp.hosts.map((h) => [h.port, h.vm?.mac, h.vm?.execPort, h.vm?.socketDir]),
+      [
+        ["master", "52:54:00:ca:00:00", 7001, "/run/calico-lab/lab-master"],
+        ["worker-1", "52:54:00:ca:00:01", 7002, "/run/calico-lab/lab-worker-1"],
+        ["worker-2", "52:54:00:ca:00:02", 7003, "/run/calico-lab/lab-worker-2"],
+      ],
+    );
+    assert.equal(vp.hosts[0]!.vm!.etcdDataDir, "/run/calico-lab/lab-etcd");
+    assert.equal(vp.etcd.netns, "lab-master", "etcd runs on the master, in its VM");
+  });
+
   it("pings every ordered pair of distinct hosts", () => {
     const pairs = underlayPingPairs(plan);
     assert.equal(pairs.length, 6);

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { daemonArgv, parseDaemonArgs, parseLabels } from "../../../src/agent/daemon/args.ts";
+import { statusOf, type AgentStatus } from "../../../src/agent/daemon/status.ts";
 import { snapshotFromKvs } from "../../../src/agent/datastore/snapshot-cache.ts";
 import { keyFor, parseResources } from "../../../src/agent/datastore/apply.ts";
 import { felixProgram, natRestoreInput, routeArgs } from "../../../src/agent/felix/routes.ts";
@@ -221,5 +222,14 @@ describe("Felix's own routes", () => {
     assert.equal(modeName({ ipipMode: "CrossSubnet", vxlanMode: "Never" }), "crosssubnet");
     assert.equal(modeName({ ipipMode: "Never", vxlanMode: "Always" }), "vxlan");
     assert.equal(modeName({ ipipMode: "Never", vxlanMode: "Never" }), "bgp");
+  });
+
+  it("knows its agent's status by pid, or by launch token when the pid is not its own (a VM host's)", () => {
+    const st: AgentStatus = { phase: "ready", node: "n", pid: 231, launch: "9f3c", updatedAt: "" };
+    assert.equal(statusOf(st, 231), true);
+    assert.equal(statusOf(st, 4711, "9f3c"), true, "vm-exec's pid here, the agent's in the VM");
+    assert.equal(statusOf(st, 4711, "0000"), false, "another launch's status");
+    assert.equal(statusOf(st, 4711), false);
+    assert.equal(statusOf(null, 231, "9f3c"), false);
   });
 });
