@@ -59,12 +59,21 @@ export function missingFeatureMessage(mode: string, feature: KernelFeature, seen
   );
 }
 
+/**
+ * An IPIP probe device's parameters. Where the ipip module is loaded, every namespace already has the
+ * fallback tunl0 (local any, remote any), and a second tunnel with those keys fails with "File exists":
+ * the probe names a remote of its own (TEST-NET-1; the device is never up, nothing is sent).
+ */
+export const IPIP_PROBE_PARAMS = ["type", "ipip", "remote", "192.0.2.1"] as const;
+
 function linkAddArgs(feature: KernelFeature, name: string): string[] {
   switch (feature) {
     case "vxlan":
       return [name, "type", "vxlan", "id", "42", "dstport", "4789"];
     case "veth":
       return [name, "type", "veth", "peer", "name", `${name}p`];
+    case "ipip":
+      return [name, ...IPIP_PROBE_PARAMS];
     default:
       return [name, "type", PROBES[feature].linkType];
   }

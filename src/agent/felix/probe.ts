@@ -2,10 +2,16 @@
 // probe runs in an anonymous network namespace (`unshare --net`), gone when the probe exits, so nothing
 // is created anywhere — and it works from inside a lab host's namespace.
 import { tryRun } from "../../effects/exec.ts";
-import { degradable, degradedMessage, missingFeatureMessage, type KernelFeature } from "./preflight.ts";
+import {
+  degradable,
+  degradedMessage,
+  IPIP_PROBE_PARAMS,
+  missingFeatureMessage,
+  type KernelFeature,
+} from "./preflight.ts";
 
 const PROBE_ARGS: Partial<Record<KernelFeature, string[]>> = {
-  ipip: ["pfipip", "type", "ipip"],
+  ipip: ["pfipip", ...IPIP_PROBE_PARAMS],
   vxlan: ["pfvxlan", "type", "vxlan", "id", "42", "dstport", "4789"],
 };
 
