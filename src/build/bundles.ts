@@ -296,7 +296,6 @@ export async function ensureAll(set: BundleSet = LAB_BUNDLES): Promise<string[]>
   return stale;
 }
 
-/** The argv that runs a lab entry point: `node dist/bin/<name>.mjs`, rebuilt first when stale. */
 /**
  * Node options per entry. The agent lives as long as the lab and is idle most of the time, but a burst
  * of datastore events grows V8's young generation to its default maximum (16 MB semi-spaces, ~48 MB
@@ -307,6 +306,7 @@ export const NODE_OPTIONS: Partial<Record<EntryName, readonly string[]>> = {
   agent: ["--max-semi-space-size=1"],
 };
 
+/** The argv that runs a lab entry point: `node dist/bin/<name>.mjs`, rebuilt first when stale. */
 export async function entryArgv(name: EntryName): Promise<string[]> {
   await ensureBundle(name);
   return [process.execPath, ...(NODE_OPTIONS[name] ?? []), bundlePath(name)];
