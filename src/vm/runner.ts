@@ -127,8 +127,16 @@ export async function runVm(opts: VmRunOptions): Promise<VmRunResult> {
   const ctl = await mkdtemp(join(tmpdir(), "vm-run-"));
   let child: ReturnType<typeof spawn> | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
+    // QEMU reaped before vm-run exits: an orphaned zombie would wait for PID 1, which some containers'
+    // init reaps only now and then.
+    const reaped =
+      child && child.exitCode === null && child.signalCode === null
+        ? new Promise<void>((r) => child!.once("exit", () => r()))
+        : Promise.resolve();
     child?.kill("SIGKILL");
-    void rm(ctl, { recursive: true, force: true }).finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
+    void reaped
+      .then(() => rm(ctl, { recursive: true, force: true }))
+      .finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
