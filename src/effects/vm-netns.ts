@@ -45,6 +45,8 @@ export function unregisterVmNetns(name: string): void {
 
 /** The VM the named namespace lives in, or undefined for a namespace of this kernel. */
 export function vmOfNetns(name: string): VmReach | undefined {
+  // Only a plain name is looked up (never a path out of the folder); assertNetnsName judges it elsewhere.
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) return undefined;
   let text: string;
   try {
     text = readFileSync(join(VM_NETNS_DIR, name), "utf8");
