@@ -8,6 +8,10 @@
 // then on `inNetns`, daemons and links reach it through the guest exec channel, as `ip netns exec` does a
 // namespace of this kernel.
 import { readdirSync } from "node:fs";
+import { ensureInitramfs } from "./build.ts";
+import { ensureKernel } from "./kernel.ts";
+import { DEFAULT_MODULES } from "./modules.ts";
+import { DEFAULT_CACHE_DIR } from "./runner.ts";
 import { join } from "node:path";
 import { entryArgv, REPO_ROOT } from "../build/bundles.ts";
 import { run, tryRun } from "../effects/exec.ts";
@@ -50,6 +54,24 @@ export interface VmHostSpec {
 }
 
 const daemonName = (spec: Pick<VmHostSpec, "name">) => `vm-${spec.name}`;
+
+let image: Promise<void> | null = null;
+/**
+ * Debian's kernel and the initramfs in the cache before any VM starts: vm-run fetches them with apt when
+ * they are missing, but it runs in the switch namespace, which has no way out (a fresh clone's first VM
+ * host failed there). Once per process: the hosts of a lab start together.
+ */
+function prepareImage(): Promise<void> {
+  image ??= (async () => {
+    const log = (l: string) => process.stderr.write(`vm host: ${l}\n`);
+    const kernel = await ensureKernel({ cacheDir: DEFAULT_CACHE_DIR, log });
+    await ensureInitramfs(DEFAULT_CACHE_DIR, kernel, DEFAULT_MODULES);
+  })().catch((e: unknown) => {
+    image = null;
+    throw e;
+  });
+  return image;
+}
 const VM_RUN = join(REPO_ROOT, "scripts", "vm-run");
 
 /** How this host reaches the VM's guest exec channel. */
@@ -83,6 +105,7 @@ export async function startVmHost(spec: VmHostSpec): Promise<void> {
   const sw = assertNetnsName(spec.switchNetns);
   const tap = assertIfName(spec.tap);
   assertNetnsName(spec.netns);
+  await prepareImage();
   try {
     if ((await tryRun(["ip", "-n", sw, "link", "show", "dev", tap])).exitCode !== 0)
       await run(["ip", "-n", sw, "tuntap", "add", "mode", "tap", "name", tap]);
