@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { main } from "../../../src/cli/render.ts";
-import { UPSTREAM_V3_9, lineDiff, readInput } from "./helpers.ts";
+import { UPSTREAM, UPSTREAM_V3_9, lineDiff, readInput } from "./helpers.ts";
 
 function run(args: string[]) {
   let stdout = "";
@@ -23,23 +23,27 @@ function run(args: string[]) {
 }
 
 describe("render-manifest", () => {
-  it("renders a preset onto an upstream manifest into a file, listing the changes", () => {
-    const r = run([
-      "--preset",
-      "bgp",
-      "--pod-cidr",
-      "10.244.0.0/16",
-      "--input",
-      "v3.9.yaml",
-      "-o",
-      "out.yaml",
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    const d = lineDiff(readInput("calico-v3.9.0"), r.files["out.yaml"]!);
-    assert.equal(d.removed.length, 2);
-    assert.match(r.stderr, /changed: FELIX_IPINIPENABLED: added "false"/);
-    assert.ok(UPSTREAM_V3_9.endsWith("calico-v3.9.0.yaml"));
-  });
+  it(
+    "renders a preset onto an upstream manifest into a file, listing the changes",
+    { skip: UPSTREAM.skip },
+    () => {
+      const r = run([
+        "--preset",
+        "bgp",
+        "--pod-cidr",
+        "10.244.0.0/16",
+        "--input",
+        "v3.9.yaml",
+        "-o",
+        "out.yaml",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const d = lineDiff(readInput("calico-v3.9.0"), r.files["out.yaml"]!);
+      assert.equal(d.removed.length, 2);
+      assert.match(r.stderr, /changed: FELIX_IPINIPENABLED: added "false"/);
+      assert.ok(UPSTREAM_V3_9.endsWith("calico-v3.9.0.yaml"));
+    },
+  );
 
   it("writes a stack's variant to stdout", () => {
     const r = run(["--stack", "bgp", "-q"]);
@@ -55,11 +59,15 @@ describe("render-manifest", () => {
     assert.equal(r.stdout, "");
   });
 
-  it("exits 1 when the upstream pool overlaps the lab underlay (the sed the seed needed)", () => {
-    const r = run(["--preset", "bgp", "--input", "v3.9.yaml"]);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /overlaps the underlay/);
-  });
+  it(
+    "exits 1 when the upstream pool overlaps the lab underlay (the sed the seed needed)",
+    { skip: UPSTREAM.skip },
+    () => {
+      const r = run(["--preset", "bgp", "--input", "v3.9.yaml"]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /overlaps the underlay/);
+    },
+  );
 
   for (const args of [
     ["--preset", "gre"],
