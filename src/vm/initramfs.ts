@@ -2,7 +2,8 @@
 //  stage 1 (/init, in the initramfs): insmod the modules, mount the host's root read-only over 9p under a
 //    tmpfs-backed overlay (the virtme-ng approach), and switch_root into it;
 //  stage 2 (PID 1 in the overlay, run by a copy of busybox under /run/vm-run): mount the per-run control
-//    share and the shared project folder (read-write, at its host path), bind the kernel's modules in, run
+//    share and the shared project folder (read-write, at its host path, after the guest's own /tmp, /run
+//    and /dev, so they cannot hide it), bind the kernel's modules in, run
 //    the command and report its exit code (a file in the control share and a marker line on the console),
 //    then power off.
 // Everything that varies per run (command, environment, share path, nonce) comes through the control share,
@@ -80,6 +81,9 @@ $BB mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 $BB mkdir -p ${CTL_DIR}
 $BB mount -t 9p -o ${P9},cache=none ${TAGS.ctl} ${CTL_DIR} || fail "mount the control share (9p tag ${TAGS.ctl})"
 . ${CTL_DIR}/vm.env || fail "read ${CTL_DIR}/vm.env"
+# The share goes on last, over the guest's own /tmp, /run and /dev: the host path of a project under /tmp
+# exists in the guest only once created in its fresh tmpfs.
+$BB mkdir -p "$VM_SHARE" || fail "create the shared folder's mount point $VM_SHARE"
 $BB mount -t 9p -o ${P9},cache=mmap ${TAGS.share} "$VM_SHARE" || fail "mount the shared folder at $VM_SHARE"
 # --tmpfs: fresh tmpfs over paths (e.g. in the share, where 9p cannot hold unix sockets).
 while read -r d; do

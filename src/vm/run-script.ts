@@ -69,6 +69,30 @@ export function runScript(spec: RunSpec): string {
   return lines.join("\n") + "\n";
 }
 
+/**
+ * Folders the guest mounts afresh (stage 1 and 2): a host path below one of them is not the host's inside
+ * the VM. The shared folder is mounted over them (its mount point is created), so a path inside the share
+ * is seen; any other host path below them is hidden.
+ */
+export const GUEST_OWN_MOUNTS: readonly string[] = ["/tmp", "/run", "/dev", "/proc", "/sys"];
+
+function below(dir: string, path: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+}
+
+/**
+ * Why the guest would not see host path `path` (the shared folder `share` is mounted at its own path), or
+ * undefined when it does. `what` names the path in the message.
+ */
+export function hiddenInGuest(what: string, path: string, share: string): string | undefined {
+  const own = GUEST_OWN_MOUNTS.find((d) => below(d, path));
+  if (own === undefined) return undefined;
+  if (own === "/proc" || own === "/sys")
+    return `${what} ${path} is under ${own}, which the VM has its own of; move it elsewhere`;
+  if (below(share, path)) return undefined;
+  return `${what} ${path} is under ${own}, which the VM mounts afresh, and outside the shared folder ${share}; share a folder that holds it (--share) or move it`;
+}
+
 export interface VmEnv {
   nonce: string;
   share: string;
@@ -78,6 +102,10 @@ export interface VmEnv {
 }
 
 export function vmEnvFile(v: VmEnv): string {
+  const hidden =
+    hiddenInGuest("the shared folder", v.share, v.share) ??
+    hiddenInGuest("the kernel's modules folder", v.modulesDir, v.share);
+  if (hidden) throw new Error(hidden);
   if (!/^[A-Za-z0-9]+$/.test(v.nonce)) throw new Error(`bad nonce "${v.nonce}"`);
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(v.hostname)) throw new Error(`bad hostname "${v.hostname}"`);
   return [

@@ -19,6 +19,9 @@ $BB mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 $BB mkdir -p /run/vm-run/ctl
 $BB mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none vmctl /run/vm-run/ctl || fail "mount the control share (9p tag vmctl)"
 . /run/vm-run/ctl/vm.env || fail "read /run/vm-run/ctl/vm.env"
+# The share goes on last, over the guest's own /tmp, /run and /dev: the host path of a project under /tmp
+# exists in the guest only once created in its fresh tmpfs.
+$BB mkdir -p "$VM_SHARE" || fail "create the shared folder's mount point $VM_SHARE"
 $BB mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=mmap share "$VM_SHARE" || fail "mount the shared folder at $VM_SHARE"
 # --tmpfs: fresh tmpfs over paths (e.g. in the share, where 9p cannot hold unix sockets).
 while read -r d; do

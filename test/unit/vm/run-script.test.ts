@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { commandEnv, runScript, shQuote, vmEnvFile } from "../../../src/vm/run-script.ts";
+import { commandEnv, hiddenInGuest, runScript, shQuote, vmEnvFile } from "../../../src/vm/run-script.ts";
 
 describe("run script", () => {
   it("quotes every word for sh, whatever it holds", () => {
@@ -68,5 +68,28 @@ describe("run script", () => {
     );
     assert.throws(() => vmEnvFile({ ...v, nonce: "a;b" }), /nonce/);
     assert.throws(() => vmEnvFile({ ...v, hostname: "-x y" }), /hostname/);
+  });
+
+  it("a share under /tmp or /run is seen in the guest, and so is what it holds", () => {
+    for (const share of ["/tmp/x", "/run/user/0/lab", "/work/main"]) {
+      assert.equal(hiddenInGuest("the shared folder", share, share), undefined, share);
+      assert.equal(hiddenInGuest("m", `${share}/.tools/vm/kernel/lib/modules`, share), undefined, share);
+    }
+    assert.equal(hiddenInGuest("m", "/tmpx/m", "/work/main"), undefined, "/tmpx is not /tmp");
+  });
+
+  it("names a host path the guest's own /tmp, /run, /proc or /sys would hide", () => {
+    assert.equal(
+      hiddenInGuest("the kernel's modules folder", "/tmp/x/.tools/vm/m", "/work/main"),
+      "the kernel's modules folder /tmp/x/.tools/vm/m is under /tmp, which the VM mounts afresh, and outside the shared folder /work/main; share a folder that holds it (--share) or move it",
+    );
+    assert.match(hiddenInGuest("s", "/run/a", "/tmp/b") ?? "", /^s \/run\/a is under \/run, /);
+    assert.equal(
+      hiddenInGuest("the shared folder", "/sys/x", "/sys/x"),
+      "the shared folder /sys/x is under /sys, which the VM has its own of; move it elsewhere",
+    );
+    const v = { nonce: "ab12", share: "/work/main", kernelRelease: "r", modulesDir: "/tmp/m", hostname: "h" };
+    assert.throws(() => vmEnvFile(v), /modules folder \/tmp\/m is under \/tmp/);
+    assert.match(vmEnvFile({ ...v, share: "/tmp" }), /VM_SHARE='\/tmp'/);
   });
 });
