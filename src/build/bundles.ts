@@ -46,9 +46,26 @@ export const EXTERNAL = ["esbuild"] as const;
 /**
  * Package files that find their data through __dirname (in a bundle it would name dist/bin): etcd3 loads
  * its .proto files from its own folder. Bundled with __dirname replaced by that folder, which saves each
- * process resolving and loading ~130 files (about 60 ms and 7 MB a start).
+ * process resolving and loading ~130 files (about 60 ms and 7 MB a start). The folder is found when the
+ * bundle runs (resolved from the bundle, as the package itself would be), never written in at build time:
+ * a moved or copied checkout keeps fresh bundles that still find it.
  */
 const DIRNAME_USERS = /\/node_modules\/etcd3\/lib\/connection-pool\.js$/;
+
+/**
+ * The run-time expression for the folder of a package file: `<package>/package.json` resolved by the
+ * bundle's require, then the file's folder inside the package.
+ */
+export function packageDirExpr(file: string): string {
+  const inPackage = file.split("/node_modules/").at(-1) ?? "";
+  const parts = inPackage.split("/");
+  const nameParts = parts[0]?.startsWith("@") ? 2 : 1;
+  const name = parts.slice(0, nameParts).join("/");
+  const sub = parts.slice(nameParts, -1).join("/");
+  if (!name || !file.includes("/node_modules/")) throw new Error(`not a package file: ${file}`);
+  const path = `require("node:path")`;
+  return `${path}.join(${path}.dirname(require.resolve(${JSON.stringify(`${name}/package.json`)})), ${JSON.stringify(sub)})`;
+}
 
 /** Where bundles are built and from which sources. Tests point this at a scratch project. */
 export interface BundleSet {
@@ -225,9 +242,7 @@ export async function buildBundle(name: string, set: BundleSet = LAB_BUNDLES): P
             resolveDir: set.root,
           }));
           b.onLoad({ filter: DIRNAME_USERS }, (a) => ({
-            contents: readFileSync(a.path, "utf8")
-              .split("__dirname")
-              .join(JSON.stringify(dirname(a.path))),
+            contents: readFileSync(a.path, "utf8").split("__dirname").join(packageDirExpr(a.path)),
             loader: "js",
           }));
           // Our sources locate files next to themselves (templates, the repo root) through import.meta.url:

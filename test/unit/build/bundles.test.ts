@@ -3,17 +3,20 @@
 // rebuilds itself), built, changed, checked and run.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import {
   appendFileSync,
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
 import {
@@ -24,6 +27,7 @@ import {
   ensureBundle,
   entryArgv,
   metaPath,
+  packageDirExpr,
   staleReason,
   type BundleSet,
 } from "../../../src/build/bundles.ts";
@@ -141,5 +145,49 @@ describe("process bundles", () => {
     const mod = (await import(pathToFileURL(bundlePath("lib", lib)).href)) as { greeting: string };
     assert.equal(mod.greeting, JSON.parse(runBundle().stdout).greeting);
     assert.equal(staleReason("lib", lib), null);
+  });
+
+  it("a bundle that loads etcd3 still finds its .proto files after the checkout moved", async () => {
+    // A project of its own with etcd3 in its node_modules (etcd3's dependencies resolve from the
+    // repository's); built, then moved: its old folder, and the etcd3 copy in it, are gone.
+    const old = mkdtempSync(join(REPO_ROOT, "dist", "bundle-move-"));
+    const moved = `${old}-moved`;
+    try {
+      const etcd3 = dirname(createRequire(import.meta.url).resolve("etcd3/package.json"));
+      cpSync(etcd3, join(old, "node_modules", "etcd3"), { recursive: true });
+      mkdirSync(join(old, "src"));
+      writeFileSync(
+        join(old, "src", "client.ts"),
+        `import { Etcd3 } from "etcd3";\nconsole.log(typeof new Etcd3({ hosts: "127.0.0.1:1" }).get);\n`,
+      );
+      const at = (root: string): BundleSet => ({
+        root,
+        outDir: join(root, "dist", "bin"),
+        entries: { client: "src/client.ts" },
+      });
+      await buildBundle("client", at(old));
+      const text = readFileSync(bundlePath("client", at(old)), "utf8");
+      assert.ok(!text.includes(old), `the bundle names its checkout's folder ${old}`);
+      renameSync(old, moved);
+      assert.equal(staleReason("client", at(moved)), null, "a move changes no input");
+      const r = spawnSync(process.execPath, [bundlePath("client", at(moved))], { encoding: "utf8" });
+      assert.equal(r.stderr, "");
+      assert.equal(r.stdout, "function\n");
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+      rmSync(moved, { recursive: true, force: true });
+    }
+  });
+
+  it("names a package folder by the package, found from the bundle at run time", () => {
+    assert.equal(
+      packageDirExpr("/x/node_modules/etcd3/lib/connection-pool.js"),
+      'require("node:path").join(require("node:path").dirname(require.resolve("etcd3/package.json")), "lib")',
+    );
+    assert.match(
+      packageDirExpr("/x/node_modules/a/node_modules/@s/p/x.js"),
+      /"@s\/p\/package\.json"\)\), ""\)$/,
+    );
+    assert.throws(() => packageDirExpr("/x/src/a.js"), /not a package file/);
   });
 });
