@@ -101,10 +101,50 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
+/**
+ * A width no common sans-serif rendering of `text` exceeds (px): per character, a bound a little above
+ * DejaVu Sans, the widest of them (bold: m 1.04 em, w 0.92 em, capitals up to 1.0 em, digits 0.70 em,
+ * other lower-case letters up to 0.71 em).
+ */
+export function textWidthBound(text: string, fontSize: number, bold = false): number {
+  let em = 0;
+  for (const c of text) {
+    if (/[mwMW@]/.test(c)) em += 1.06;
+    else if (/[A-Z%&]/.test(c)) em += 0.86;
+    else em += bold ? 0.72 : 0.66;
+  }
+  return Math.ceil(em * fontSize);
+}
+
+/**
+ * A <text> that stays inside `room` px: at its own size when it fits, else squeezed to exactly `room`
+ * (textLength), so a long pod name or address never runs out of its box whatever the font.
+ */
+function fittedText(
+  x: number,
+  y: number,
+  text: string,
+  room: number,
+  o: { size: number; bold?: boolean; fill?: string },
+): string {
+  const attrs = [`x="${x}"`, `y="${y}"`];
+  if (o.size !== 13) attrs.push(`font-size="${o.size}"`);
+  if (o.bold) attrs.push(`font-weight="bold"`);
+  if (o.fill) attrs.push(`fill="${o.fill}"`);
+  if (textWidthBound(text, o.size, o.bold) > room)
+    attrs.push(`textLength="${room}"`, `lengthAdjust="spacingAndGlyphs"`);
+  return `<text ${attrs.join(" ")}>${escapeHtml(text)}</text>`;
+}
+
+/** Host boxes grow with their longest label up to this width; longer labels are squeezed into it. */
+const BOX_MIN_W = 170;
+const BOX_MAX_W = 280;
+
 /** SVG topology: hosts as boxes on the underlay bar, pods below, tunnels or BGP sessions as arcs. */
 export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], report: LabReport): string {
-  const boxW = 170;
   const gap = 30;
+  const hostLabel = (h: { name: string; rr: boolean }) => `${h.name}${h.rr ? " (RR)" : ""}`;
+  const podLabel = (p: RunningPod) => `${p.name}${p.server ? ` :${ECHO_PORT}` : ""}`;
   type Box = { name: string; addr: string; rr: boolean; subnets: number[] };
   const subnetIndex = (cidr: string) =>
     Math.max(
@@ -125,6 +165,15 @@ export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], re
       subnets: plan.router.legs.map((_, i) => i),
     });
   hosts.push({ name: "outside", addr: plan.outside.address, rr: false, subnets: [0] });
+  // Padding: host text 10 px from the box's edge; pod text 8 px inside a pod box 10 px inside the host's.
+  const boxW = Math.min(
+    BOX_MAX_W,
+    Math.max(
+      BOX_MIN_W,
+      ...hosts.map((h) => Math.max(textWidthBound(hostLabel(h), 13, true), textWidthBound(h.addr, 13)) + 20),
+      ...pods.map((p) => Math.max(textWidthBound(podLabel(p), 13, true), textWidthBound(p.ip, 12)) + 36),
+    ),
+  );
   const width = Math.max(hosts.length * (boxW + gap) + gap, 600);
   const podRows = Math.max(1, ...plan.hosts.map((h) => pods.filter((p) => p.host === h.name).length));
   const height = 330 + (plan.subnets.length - 1) * 14 + podRows * 42;
@@ -203,25 +252,26 @@ export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], re
         `<line x1="${lx}" y1="${hostY + 60}" x2="${lx}" y2="${busY + sn * busGap}" stroke="${busColors[sn] ?? "#555"}" stroke-width="2"/>`,
       );
     });
+    // Each box is a group: its rectangle, then the labels that must stay inside it.
     S.push(
+      `<g class="box host">`,
       `<rect x="${hx}" y="${hostY}" width="${boxW}" height="60" rx="8" fill="${h.name === "outside" || h.name === "router" ? "#eeeeee" : h.rr ? "#fdebd0" : "#d6eaf8"}" stroke="#333"/>`,
+      fittedText(hx + 10, hostY + 22, hostLabel(h), boxW - 20, { size: 13, bold: true }),
+      fittedText(hx + 10, hostY + 42, h.addr, boxW - 20, { size: 13 }),
+      `</g>`,
     );
-    S.push(
-      `<text x="${hx + 10}" y="${hostY + 22}" font-weight="bold">${escapeHtml(h.name)}${h.rr ? " (RR)" : ""}</text>`,
-    );
-    S.push(`<text x="${hx + 10}" y="${hostY + 42}">${escapeHtml(h.addr)}</text>`);
     pods
       .filter((p) => p.host === h.name)
       .forEach((p, j) => {
         // Name and address on two lines: "busybox-1 10.244.139.64" does not fit one line of a pod box.
         const py = podTop + 40 + j * 42;
         S.push(
+          `<g class="box pod">`,
           `<rect x="${hx + 10}" y="${py}" width="${boxW - 20}" height="36" rx="5" fill="#d5f5e3" stroke="#1e8449"/>`,
+          fittedText(hx + 18, py + 15, podLabel(p), boxW - 36, { size: 13, bold: true }),
+          fittedText(hx + 18, py + 30, p.ip, boxW - 36, { size: 12 }),
+          `</g>`,
         );
-        S.push(
-          `<text x="${hx + 18}" y="${py + 15}" font-weight="bold">${escapeHtml(p.name)}${p.server ? ` :${ECHO_PORT}` : ""}</text>`,
-        );
-        S.push(`<text x="${hx + 18}" y="${py + 30}" font-size="12">${escapeHtml(p.ip)}</text>`);
       });
   });
   S.push("</svg>");

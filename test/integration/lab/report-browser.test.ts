@@ -207,6 +207,35 @@ function vxlanFixture() {
   return { p, pods, r: report(p, pods, {}, packet, fail) };
 }
 
+/** The longest names the config accepts (hosts 15 characters, pods 23, an echo server's " :8080"). */
+function longNamesFixture() {
+  const p = plan("long-names", {
+    mode: "bgp",
+    hosts: [
+      { name: "control-plane-1", address: "192.168.19.165" },
+      { name: "worker-node-001", address: "192.168.19.166" },
+      { name: "worker-node-002", address: "192.168.19.167" },
+    ],
+    pods: [
+      { name: "frontend-canary-7f9c6d5", host: "worker-node-001" },
+      { name: "wwwwwwwwwwwwwwwwwwwwwww", host: "worker-node-001" },
+      { name: "payments-api-gateway-01", host: "worker-node-002", server: true },
+    ],
+  });
+  const ips = ["10.244.193.194", "10.244.193.195", "10.244.222.255"];
+  const pods = p.pods.map((x, i) => ({ name: x.name, host: x.host, server: x.server, ip: ips[i]! }));
+  const bgp: Record<string, PeerStatus[]> = {};
+  for (const h of p.hosts)
+    bgp[h.name] = p.hosts.filter((o) => o !== h).map((o) => peer(o.address, "node-to-node mesh"));
+  const packet: CapturedPacket = {
+    kind: "plain",
+    srcMac: "e6:81:ae:40:31:94",
+    dstMac: "12:8a:d1:63:dd:c0",
+    line: "16:50:08.173228 e6:81:ae:40:31:94 > 12:8a:d1:63:dd:c0, ethertype IPv4 (0x0800), length 98: 10.244.193.194 > 10.244.222.255: ICMP echo request, id 8167, seq 1, length 64",
+  };
+  return { p, pods, r: report(p, pods, bgp, packet) };
+}
+
 /** The routed crosssubnet stack on a kernel without ipip: a router, two subnets, checks skipped. */
 function crosssubnetFixture() {
   const p = plan("crosssubnet", {
@@ -287,6 +316,51 @@ async function screenshot(html: string, name: string): Promise<Buffer> {
   return readFile(png);
 }
 
+/**
+ * The labels that run out of their box as Chromium lays the page out: a script appended to the page
+ * compares each box's rectangle with its texts' boxes (getBBox) and writes the result into the DOM,
+ * which --dump-dom prints.
+ */
+async function labelsOutsideBoxes(html: string, name: string): Promise<{ boxes: number; outside: string[] }> {
+  const probe = `<script>
+const outside = [];
+const boxes = document.querySelectorAll("svg g.box");
+for (const g of boxes) {
+  const b = g.querySelector("rect").getBBox();
+  for (const t of g.querySelectorAll("text")) {
+    const r = t.getBBox();
+    if (r.x < b.x || r.y < b.y || r.x + r.width > b.x + b.width || r.y + r.height > b.y + b.height)
+      outside.push(t.textContent + ": " + [r.x, r.y, r.x + r.width, r.y + r.height].map(Math.round).join(",") +
+        " outside " + [b.x, b.y, b.x + b.width, b.y + b.height].join(","));
+  }
+}
+const pre = document.createElement("pre");
+pre.id = "label-probe";
+pre.textContent = JSON.stringify({ boxes: boxes.length, outside });
+document.body.append(pre);
+</script>`;
+  const page = join(dir, `${name}-probe.html`);
+  await writeFile(page, html.replace("</body>", `${probe}</body>`));
+  const r = await tryRun(
+    [
+      chromium.bin!,
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      `--user-data-dir=${join(dir, "profile")}`,
+      `--window-size=${WIDTH},${HEIGHT}`,
+      "--dump-dom",
+      pathToFileURL(page).href,
+    ],
+    { timeoutMs: 90_000 },
+  );
+  const m = /<pre id="label-probe">(.*?)<\/pre>/s.exec(r.stdout);
+  assert.ok(m, `chromium printed no probe result (exit ${r.exitCode}): ${r.stderr.trim().split("\n").pop()}`);
+  const text = m[1]!.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  return JSON.parse(text) as { boxes: number; outside: string[] };
+}
+
 describe("HTML report in a headless browser", { timeout: 700_000 }, () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "calico-lab-report-"));
@@ -300,6 +374,7 @@ describe("HTML report in a headless browser", { timeout: 700_000 }, () => {
     ["rr", rrFixture],
     ["vxlan", vxlanFixture],
     ["crosssubnet", crosssubnetFixture],
+    ["long-names", longNamesFixture],
   ] as const) {
     it(`${name}: the page renders to a ${WIDTH}x${HEIGHT} screenshot with content`, async (t) => {
       if (!chromium.bin) return t.skip(`chromium unavailable: ${chromium.why}`);
@@ -310,6 +385,15 @@ describe("HTML report in a headless browser", { timeout: 700_000 }, () => {
       assert.deepEqual(pngSize(png), { width: WIDTH, height: HEIGHT });
       // A blank white page compresses to a few KB; the topology, headings and table take far more.
       assert.ok(png.length > 40_000, `screenshot is only ${png.length} bytes: is the page blank?`);
+    });
+
+    it(`${name}: every host and pod label stays inside its box`, async (t) => {
+      if (!chromium.bin) return t.skip(`chromium unavailable: ${chromium.why}`);
+      const { p, pods, r } = fixture();
+      const probe = await labelsOutsideBoxes(renderHtml(p, pods, r), name);
+      // Hosts, the outside host (and the router), and pods: each drawn as a box.
+      assert.equal(probe.boxes, p.hosts.length + 1 + (p.router ? 1 : 0) + pods.length);
+      assert.deepEqual(probe.outside, []);
     });
   }
 
