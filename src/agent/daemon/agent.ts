@@ -21,6 +21,8 @@ import { featuresFor } from "../felix/preflight.ts";
 import { modeName, probeFeatures } from "../felix/probe.ts";
 import { birdConfFor, writeIfChanged } from "../confd/confd.ts";
 import { BirdSupervisor } from "../bird/supervisor.ts";
+import { birdc, showProtocols } from "../bird/birdc.ts";
+import { parseBirdProtocols } from "../status/node-status.ts";
 import type { DaemonArgs } from "./args.ts";
 import { LAUNCH_ENV, runFiles, writeStatus, type AgentStatus } from "./status.ts";
 
@@ -352,7 +354,21 @@ export class Agent {
     const said = waiting.join("; ");
     if (said && said !== this.waitingSaid)
       this.log(`felix: ${host.underlayIf} is down; its routes come back when it is up: ${said}`);
+    // Up again with its routes: BGP sessions that went down meanwhile (hold time 9 s) would wait out
+    // their error wait (up to 5 s) before connecting again; they try now.
+    const back = this.waitingSaid !== "" && said === "";
     this.waitingSaid = said;
+    if (back && this.bird.running) await this.retryBgpSessions(host.underlayIf);
+  }
+
+  /** `birdc restart` of every BGP session that is not Established. */
+  private async retryBgpSessions(underlayIf: string): Promise<void> {
+    const socket = this.files.birdSocket;
+    const peers = parseBirdProtocols(await showProtocols(socket).catch(() => ""));
+    const down = peers.filter((p) => !p.info.startsWith("Established")).map((p) => p.protocol);
+    for (const p of down) await birdc(socket, ["restart", p]);
+    if (down.length > 0)
+      this.log(`felix: ${underlayIf} is up again: BGP sessions ${down.join(", ")} retried`);
   }
 
   /**
