@@ -3,7 +3,8 @@ import { entryArgv } from "../../build/bundles.ts";
 import { cniNetworkConfig, invokeCni, type PodRef } from "../../agent/cni/invoke.ts";
 import { readAgentSettings } from "../../manifest/index.ts";
 import { inNetns, run, tryRun } from "../../effects/exec.ts";
-import { addRoute, linkExists, listLinks, listRoutes } from "../../effects/links.ts";
+import { listLinks, listRoutes } from "../../effects/links.ts";
+import { assertIfName } from "../../effects/names.ts";
 import { daemonPid, startDaemon, stopDaemon } from "../../effects/daemon.ts";
 import { createNetns, deleteNetns, netnsExists } from "../../effects/netns.ts";
 import { vmOfNetns } from "../../effects/vm-netns.ts";
@@ -35,6 +36,12 @@ export interface PodOutputs extends PodInputs {
   drift?: string[];
 }
 
+/** Whether the pod's cali interface is in its host's namespace (a VM host's too, hence inNetns). */
+async function hostLinkExists(p: PodOutputs): Promise<boolean> {
+  const dev = assertIfName(p.hostInterface);
+  return (await tryRun(inNetns(p.hostNetns, ["ip", "link", "show", "dev", dev]))).exitCode === 0;
+}
+
 /**
  * The host's side of the pod, as its agent keeps it: the cali interface, the `<ip>/32 dev <cali>` route.
  * Returns what is missing (empty: all there).
@@ -42,8 +49,7 @@ export interface PodOutputs extends PodInputs {
 async function hostSideDrift(p: PodOutputs): Promise<string[]> {
   if (!p.hostInterface || !p.ip) return [];
   if (!(await netnsExists(p.hostNetns))) return [];
-  if (!(await linkExists(p.hostNetns, p.hostInterface)))
-    return [`host interface ${p.hostInterface} in ${p.hostNetns} is missing`];
+  if (!(await hostLinkExists(p))) return [`host interface ${p.hostInterface} in ${p.hostNetns} is missing`];
   const routes = await listRoutes(p.hostNetns, p.hostInterface);
   const has = routes.some(
     (r) => (r.dst === p.ip || r.dst === `${p.ip}/32`) && !r.gateway && (r.type ?? "unicast") === "unicast",
@@ -57,8 +63,10 @@ async function hostSideDrift(p: PodOutputs): Promise<string[]> {
  * and recreates the veth pair. Returns the outputs the ADD reports.
  */
 async function repairHostSide(p: PodOutputs): Promise<Pick<PodOutputs, "ip" | "hostInterface">> {
-  if (p.hostInterface && (await linkExists(p.hostNetns, p.hostInterface))) {
-    await addRoute(p.hostNetns, [`${p.ip}/32`, "dev", p.hostInterface, "scope", "link"]);
+  if (p.hostInterface && (await hostLinkExists(p))) {
+    await run(
+      inNetns(p.hostNetns, ["ip", "route", "replace", `${p.ip}/32`, "dev", p.hostInterface, "scope", "link"]),
+    );
     const [pod] = (await listLinks(p.netns)).filter((l) => l.ifname === "eth0");
     if (pod?.address)
       await run(
