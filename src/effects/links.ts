@@ -9,6 +9,7 @@ export interface LinkInfo {
   mtu: number;
   address?: string;
   link_type?: string;
+  flags?: string[];
   addr_info?: { family: string; local: string; prefixlen: number; scope: string }[];
 }
 
@@ -103,4 +104,27 @@ export async function setMtu(netns: string, ifname: string, mtu: number): Promis
 /** Removes the address if present; absent is not an error. */
 export async function deleteAddress(netns: string, ifname: string, cidr: string): Promise<void> {
   await tryRun(["ip", "-n", assertNetnsName(netns), "addr", "del", cidr, "dev", assertIfName(ifname)]);
+}
+
+/** A route as `ip -j route show` prints it. */
+export interface RouteInfo {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  scope?: string;
+  type?: string;
+  protocol?: string;
+}
+
+/** The IPv4 routes of the main table in the namespace (a VM host's too), optionally only those on `dev`. */
+export async function listRoutes(netns: string, dev?: string): Promise<RouteInfo[]> {
+  const tail = dev ? ["dev", assertIfName(dev)] : [];
+  const out = await run(inNetns(assertNetnsName(netns), ["ip", "-j", "-4", "route", "show", ...tail]));
+  // `ip -j route show dev X` leaves out the device it was asked for.
+  return (JSON.parse(out.trim() || "[]") as RouteInfo[]).map((r) => (dev ? { dev, ...r } : r));
+}
+
+/** Sets the link up (it may have been set down by hand). */
+export async function setLinkUp(netns: string, ifname: string): Promise<void> {
+  await run(inNetns(assertNetnsName(netns), ["ip", "link", "set", "dev", assertIfName(ifname), "up"]));
 }

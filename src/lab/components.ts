@@ -216,6 +216,7 @@ export class Lab extends pulumi.ComponentResource {
             manifestPath: o.manifestPath,
             runDir: hostRunDir(h.name),
             labels: h.labels,
+            underlayRoutes: h.routes,
             ...(h.rrClusterId ? { rrClusterId: h.rrClusterId } : {}),
             ...(h.vm ? { socketDir: h.vm.socketDir, readyTimeoutMs: VM_AGENT_READY_MS } : {}),
           },

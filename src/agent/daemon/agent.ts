@@ -14,10 +14,15 @@ import { settingsFromManifest } from "../startup/from-manifest.ts";
 import { planDataplane, type DataplanePlan } from "../felix/plan.ts";
 import { applyDataplane, interfaceWithAddress, type ApplyContext } from "../felix/dataplane.ts";
 import { felixProgram } from "../felix/routes.ts";
+import { LocalEndpoints, WORKLOAD_ENDPOINT_PREFIX } from "../felix/endpoints.ts";
+import { planHost, type HostPlan } from "../felix/host.ts";
+import { applyHost } from "../felix/dataplane-host.ts";
 import { featuresFor } from "../felix/preflight.ts";
 import { modeName, probeFeatures } from "../felix/probe.ts";
 import { birdConfFor, writeIfChanged } from "../confd/confd.ts";
 import { BirdSupervisor } from "../bird/supervisor.ts";
+import { birdc, showProtocols } from "../bird/birdc.ts";
+import { parseBirdProtocols } from "../status/node-status.ts";
 import type { DaemonArgs } from "./args.ts";
 import { LAUNCH_ENV, runFiles, writeStatus, type AgentStatus } from "./status.ts";
 
@@ -57,6 +62,12 @@ export class Agent {
    * change a pass (pods' endpoints, allocations in a block).
    */
   private readonly cache = new SnapshotCache();
+  /** This node's workload endpoints (their /32 routes and neighbours are the agent's to keep). */
+  private endpoints!: LocalEndpoints;
+  /** A pass asked for by a kernel change: applies from the copy held, without reading etcd. */
+  private applyWanted = false;
+  /** Underlay routes last reported as waiting for the interface (said once, not every pass). */
+  private waitingSaid = "";
   /** Full reads of the snapshot (status.json): startup, resyncs, reconnects, tunnel address changes. */
   private reads = 0;
   private kernel: KernelWatch | null = null;
@@ -133,6 +144,7 @@ export class Agent {
       ...(this.args.etcdEndpoints ? { etcdEndpoints: this.args.etcdEndpoints } : {}),
       ...(this.args.rrClusterId ? { routeReflectorClusterID: this.args.rrClusterId } : {}),
     });
+    this.endpoints = new LocalEndpoints(this.args.nodeName);
     this.mtus = { ipip: manifest.felix.ipipMtu, vxlan: manifest.felix.vxlanMtu };
     if (this.settings.etcd.endpoints.length === 0)
       throw new Error("no etcd endpoints (manifest etcd_endpoints or --etcd-endpoints)");
@@ -169,6 +181,11 @@ export class Agent {
     this.watch = await watchPrefix(this.ds, "/calico/", () => this.kick(), {
       debounceMs: 75,
       relevant: (key, value, modRevision) => {
+        if (LocalEndpoints.handles(key)) {
+          const mine = this.endpoints.apply(key, value, modRevision);
+          if (!mine) this.cache.ignored++;
+          return mine;
+        }
         const relevant = this.cache.apply(key, value, modRevision);
         if (!relevant) this.publishCounters();
         return relevant;
@@ -183,9 +200,10 @@ export class Agent {
     }
     await this.publish({ phase: "ready" });
     this.log("ready");
-    // Kernel changes (a route or device removed by hand) wake the agent at once; the resync is the
-    // backstop for what the monitor does not see (iptables, sysctls).
-    this.kernel = watchKernel(() => this.kick(true), {
+    // Kernel changes (a route, address or device removed by hand, the underlay going down or up) wake
+    // the agent at once, and the pass applies from what it holds (no etcd read); the resync is the
+    // backstop for what the monitor does not see (iptables, sysctls, neighbours).
+    this.kernel = watchKernel(() => this.kickDataplane(), {
       debounceMs: 100,
       relevant: kernelEventMatters,
       onError: (e) => this.log(`kernel watch: ${e.message}`),
@@ -202,6 +220,17 @@ export class Agent {
   kick(full = false): void {
     if (this.stopped) return;
     this.fullWanted ||= full;
+    this.run();
+  }
+
+  /** A pass that applies the dataplane from the copy of the datastore held (a kernel change woke it). */
+  kickDataplane(): void {
+    if (this.stopped) return;
+    this.applyWanted = true;
+    this.run();
+  }
+
+  private run(): void {
     if (this.running) {
       this.again = true;
       return;
@@ -212,9 +241,11 @@ export class Agent {
         do {
           this.again = false;
           const full = this.fullWanted;
+          const apply = full || this.applyWanted;
           this.fullWanted = false;
+          this.applyWanted = false;
           try {
-            await this.pass(full);
+            await this.pass(apply, full);
             if (this.status.lastError) await this.publish({ lastError: undefined });
           } catch (e) {
             const msg = (e as Error).message;
@@ -230,12 +261,15 @@ export class Agent {
     })();
   }
 
-  /** One reconcile pass; unless `full`, none when the inputs are those of the last applied pass. */
-  async pass(full = true): Promise<DataplanePlan> {
+  /**
+   * One reconcile pass; unless `full`, none when the inputs are those of the last applied pass. `reread`
+   * (default: `full`) reads the datastore in full first; otherwise the pass plans from the copy held.
+   */
+  async pass(full = true, reread = full): Promise<DataplanePlan> {
     const ds = this.ds!;
     const node = this.args.nodeName;
-    let snap = full || !this.cache.current ? await this.readSnapshot() : this.cache.snapshot();
-    const inputs = JSON.stringify({ ...snap, revision: "" });
+    let snap = reread || !this.cache.current ? await this.readSnapshot() : this.cache.snapshot();
+    const inputs = JSON.stringify({ ...snap, revision: "", endpoints: this.endpoints.list() });
     if (!full && this.appliedPlan && inputs === this.appliedInputs && this.birdLoaded === this.birdWritten) {
       this.unchangedPasses++;
       this.publishCounters();
@@ -266,9 +300,12 @@ export class Agent {
     // What the dataplane must hold follows from the plan and Felix's program. A pass woken by another
     // node's registration usually changes neither (in BGP mode BIRD carries the routes): then only
     // bird.conf is looked at, and no `ip`/`iptables` runs. A full pass (resync, kernel change) applies.
-    const dataplane = JSON.stringify([plan, felixProgram(snap, plan, this.ctx.underlayIf)]);
+    const host = this.hostPlan(plan);
+    const dataplane = JSON.stringify([plan, felixProgram(snap, plan, this.ctx.underlayIf), host]);
     if (full || dataplane !== this.appliedDataplane) {
       this.appliedDataplane = "";
+      // The host's own address and routes first: the tunnels' routes and BIRD's go over them.
+      await this.applyHost(host);
       await applyDataplane(snap, plan, this.ctx);
       this.appliedDataplane = dataplane;
     }
@@ -300,10 +337,60 @@ export class Agent {
     return plan;
   }
 
-  /** Reads the snapshot in full into the cache (which keeps events that arrive meanwhile). */
+  /** What the agent keeps on the host: its underlay address and routes, its workloads' routes. */
+  private hostPlan(plan: DataplanePlan): HostPlan {
+    return planHost({
+      underlayIf: this.ctx.underlayIf,
+      address: plan.address,
+      underlayRoutes: this.args.underlayRoutes ?? [],
+      endpoints: this.endpoints.list(),
+      node: this.args.nodeName,
+    });
+  }
+
+  private async applyHost(host: HostPlan): Promise<void> {
+    const { changes, waiting } = await applyHost(host);
+    if (changes.length > 0) this.log(`felix: restored ${changes.join("; ")}`);
+    const said = waiting.join("; ");
+    if (said && said !== this.waitingSaid)
+      this.log(`felix: ${host.underlayIf} is down; its routes come back when it is up: ${said}`);
+    // Up again with its routes: BGP sessions that went down meanwhile (hold time 9 s) would wait out
+    // their error wait (up to 5 s) before connecting again; they try now.
+    const back = this.waitingSaid !== "" && said === "";
+    this.waitingSaid = said;
+    if (back && this.bird.running) await this.retryBgpSessions(host.underlayIf);
+  }
+
+  /** `birdc restart` of every BGP session that is not Established. */
+  private async retryBgpSessions(underlayIf: string): Promise<void> {
+    const socket = this.files.birdSocket;
+    const peers = parseBirdProtocols(await showProtocols(socket).catch(() => ""));
+    const down = peers.filter((p) => !p.info.startsWith("Established")).map((p) => p.protocol);
+    for (const p of down) await birdc(socket, ["restart", p]);
+    if (down.length > 0)
+      this.log(`felix: ${underlayIf} is up again: BGP sessions ${down.join(", ")} retried`);
+  }
+
+  /**
+   * Reads the snapshot in full into the cache (which keeps events that arrive meanwhile), and this node's
+   * workload endpoints at the same revision.
+   */
   private async readSnapshot(): Promise<DatastoreSnapshot> {
     const ds = this.ds!;
     const read = await ds.withRetry("snapshot", () => readSnapshotKvs(ds), 10_000);
+    const weps = await ds.withRetry(
+      "workload endpoints",
+      () => ds.client.getAll().prefix(WORKLOAD_ENDPOINT_PREFIX).revision(read.revision).exec(),
+      10_000,
+    );
+    this.endpoints.load(
+      read.revision,
+      weps.kvs.map((kv) => ({
+        key: kv.key.toString(),
+        value: kv.value.toString(),
+        modRevision: kv.mod_revision,
+      })),
+    );
     this.reads++;
     return this.cache.load(read);
   }

@@ -1,5 +1,6 @@
 // The daemon's command line. Pure.
 import { isIPv4 } from "node:net";
+import { formatUnderlayRoutes, parseUnderlayRoutes, type UnderlayRoute } from "../felix/host.ts";
 
 export interface DaemonArgs {
   manifest: string;
@@ -15,11 +16,14 @@ export interface DaemonArgs {
    * which cannot hold unix sockets: its agent puts the socket on a tmpfs.
    */
   socketDir?: string;
+  /** The host's routes on its underlay interface, from the lab's plan: the agent keeps them there. */
+  underlayRoutes?: UnderlayRoute[];
 }
 
 export const USAGE =
   "usage: main.ts --manifest <calico.yaml> --nodename <name> --run-dir <dir> [--labels k=v,k2=v2] " +
-  "[--rr-cluster-id a.b.c.d] [--etcd-endpoints http://ip:2379[,…]] [--resync-ms 30000] [--socket-dir <dir>]";
+  "[--rr-cluster-id a.b.c.d] [--etcd-endpoints http://ip:2379[,…]] [--resync-ms 30000] [--socket-dir <dir>] " +
+  '[--underlay-routes "default[ via a.b.c.d],…"]';
 
 const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]*[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
@@ -66,6 +70,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
     "etcd-endpoints",
     "resync-ms",
     "socket-dir",
+    "underlay-routes",
   ];
   for (const k of Object.keys(v)) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
   for (const k of ["manifest", "nodename", "run-dir"])
@@ -86,6 +91,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
       throw new Error(`--rr-cluster-id must look like an IPv4 address (e.g. 244.0.0.1)`);
     out.rrClusterId = v["rr-cluster-id"];
   }
+  if (v["underlay-routes"] !== undefined) out.underlayRoutes = parseUnderlayRoutes(v["underlay-routes"]);
   if (v["etcd-endpoints"] !== undefined) {
     out.etcdEndpoints = v["etcd-endpoints"]
       .split(",")
@@ -105,5 +111,6 @@ export function daemonArgv(a: Omit<DaemonArgs, "resyncMs"> & { resyncMs?: number
   if (a.etcdEndpoints?.length) argv.push("--etcd-endpoints", a.etcdEndpoints.join(","));
   if (a.resyncMs !== undefined) argv.push("--resync-ms", String(a.resyncMs));
   if (a.socketDir) argv.push("--socket-dir", a.socketDir);
+  if (a.underlayRoutes?.length) argv.push("--underlay-routes", formatUnderlayRoutes(a.underlayRoutes));
   return argv;
 }

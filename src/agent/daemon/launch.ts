@@ -14,6 +14,7 @@ import { cmdline, processState, runningBird } from "../bird/supervisor.ts";
 import { formatNodeStatus, parseBirdProtocols } from "../status/node-status.ts";
 import { bundlePath, entryArgv } from "../../build/bundles.ts";
 import { daemonArgv } from "./args.ts";
+import type { UnderlayRoute } from "../felix/host.ts";
 import { birdSocketOf, LAUNCH_ENV, readStatus, runFiles, statusOf, type AgentStatus } from "./status.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -37,6 +38,8 @@ export interface StartAgentOptions {
   resyncMs?: number;
   /** Where BIRD's control socket goes (default: the run dir; a VM host's: a tmpfs inside the VM). */
   socketDir?: string;
+  /** The host's underlay routes (the lab's plan), kept in place by the agent. */
+  underlayRoutes?: UnderlayRoute[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -121,6 +124,7 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
       ...(o.etcdEndpoints ? { etcdEndpoints: o.etcdEndpoints } : {}),
       ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
       ...(o.socketDir ? { socketDir: o.socketDir } : {}),
+      ...(o.underlayRoutes?.length ? { underlayRoutes: o.underlayRoutes } : {}),
     }),
   ]); // prettier-ignore
   const fd = openSync(files.agentLog, "a");

@@ -20,14 +20,16 @@ export interface KernelWatchOptions {
 
 /**
  * Whether a line of `ip -o monitor` output concerns what the agent programs (tunl0, vxlan.calico, their
- * addresses, Felix's routes, the underlay). Not: BIRD's routes (BIRD puts back what is deleted on its next
- * kernel scan), and workload interfaces and their /32 routes (the CNI plugin's). A block claimed anywhere
- * makes BIRD add a route on every host: in a 50-host lab, watching those woke all 50 agents for each of
- * the 50 blocks. Pure.
+ * addresses, Felix's routes, the underlay interface with its address and routes, a workload's /32 route
+ * going away). Not: BIRD's routes (BIRD puts back what is deleted on its next kernel scan), and workload
+ * interfaces appearing, changing or going, and their routes being added (the CNI plugin's doing; a
+ * deleted pod's route goes with its interface and wakes a pass that finds nothing to do). A block claimed
+ * anywhere makes BIRD add a route on every host: in a 50-host lab, watching those woke all 50 agents for
+ * each of the 50 blocks. Pure.
  */
 export function kernelEventMatters(line: string): boolean {
   if (/\bproto bird\b/.test(line)) return false;
-  if (/(^|[\s:])cali[0-9a-f]/.test(line)) return false;
+  if (/(^|[\s:])cali[0-9a-f]/.test(line)) return /^Deleted (?!\d+: )\S+ dev cali[0-9a-f]/.test(line);
   return true;
 }
 

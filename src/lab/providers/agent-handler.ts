@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import { agentRunning, startAgent, stopAgent } from "../../agent/daemon/launch.ts";
 import type { Handler } from "./handler.ts";
+import type { UnderlayRoute } from "../../agent/felix/host.ts";
 import { scaledMs } from "../timeouts.ts";
 
 /** calico-node on one host: our agent daemon (startup, confd + BIRD, felix), detached in the host's namespace. */
@@ -15,6 +16,8 @@ export interface AgentInputs {
   socketDir?: string;
   /** How long the agent may take to be ready (ms; a VM host's under TCG takes far longer). */
   readyTimeoutMs?: number;
+  /** The host's routes on its underlay interface (the plan's): the agent puts them back when they go. */
+  underlayRoutes?: UnderlayRoute[];
 }
 
 async function start(i: AgentInputs) {
@@ -26,6 +29,7 @@ async function start(i: AgentInputs) {
     labels: i.labels,
     ...(i.rrClusterId ? { rrClusterId: i.rrClusterId } : {}),
     ...(i.socketDir ? { socketDir: i.socketDir } : {}),
+    ...(i.underlayRoutes?.length ? { underlayRoutes: i.underlayRoutes } : {}),
     // Ready in about 1 s on an idle machine; dozens starting at once on 2 cores take far longer.
     readyTimeoutMs: scaledMs(i.readyTimeoutMs ?? 60_000),
   });

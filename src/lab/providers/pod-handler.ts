@@ -2,7 +2,9 @@ import { readFile } from "node:fs/promises";
 import { entryArgv } from "../../build/bundles.ts";
 import { cniNetworkConfig, invokeCni, type PodRef } from "../../agent/cni/invoke.ts";
 import { readAgentSettings } from "../../manifest/index.ts";
-import { inNetns, tryRun } from "../../effects/exec.ts";
+import { inNetns, run, tryRun } from "../../effects/exec.ts";
+import { listLinks, listRoutes } from "../../effects/links.ts";
+import { assertIfName } from "../../effects/names.ts";
 import { daemonPid, startDaemon, stopDaemon } from "../../effects/daemon.ts";
 import { createNetns, deleteNetns, netnsExists } from "../../effects/netns.ts";
 import { vmOfNetns } from "../../effects/vm-netns.ts";
@@ -30,6 +32,53 @@ export interface PodInputs {
 export interface PodOutputs extends PodInputs {
   ip: string;
   hostInterface: string;
+  /** What a refresh found missing on the host (the pod's /32 route, its interface): the next up repairs it. */
+  drift?: string[];
+}
+
+/** Whether the pod's cali interface is in its host's namespace (a VM host's too, hence inNetns). */
+async function hostLinkExists(p: PodOutputs): Promise<boolean> {
+  const dev = assertIfName(p.hostInterface);
+  return (await tryRun(inNetns(p.hostNetns, ["ip", "link", "show", "dev", dev]))).exitCode === 0;
+}
+
+/**
+ * The host's side of the pod, as its agent keeps it: the cali interface, the `<ip>/32 dev <cali>` route.
+ * Returns what is missing (empty: all there).
+ */
+async function hostSideDrift(p: PodOutputs): Promise<string[]> {
+  if (!p.hostInterface || !p.ip) return [];
+  if (!(await netnsExists(p.hostNetns))) return [];
+  if (!(await hostLinkExists(p))) return [`host interface ${p.hostInterface} in ${p.hostNetns} is missing`];
+  const routes = await listRoutes(p.hostNetns, p.hostInterface);
+  const has = routes.some(
+    (r) => (r.dst === p.ip || r.dst === `${p.ip}/32`) && !r.gateway && (r.type ?? "unicast") === "unicast",
+  );
+  return has ? [] : [`route ${p.ip}/32 dev ${p.hostInterface} in ${p.hostNetns} is missing`];
+}
+
+/**
+ * Puts the host's side back in place: the route and the pod's permanent neighbour when the interface is
+ * there; otherwise the CNI plugin's ADD again, which keeps the pod's address (its IPAM handle holds it)
+ * and recreates the veth pair. Returns the outputs the ADD reports.
+ */
+async function repairHostSide(p: PodOutputs): Promise<Pick<PodOutputs, "ip" | "hostInterface">> {
+  if (p.hostInterface && (await hostLinkExists(p))) {
+    await run(
+      inNetns(p.hostNetns, ["ip", "route", "replace", `${p.ip}/32`, "dev", p.hostInterface, "scope", "link"]),
+    );
+    const [pod] = (await listLinks(p.netns)).filter((l) => l.ifname === "eth0");
+    if (pod?.address)
+      await run(
+        inNetns(p.hostNetns, [
+          "ip", "neigh", "replace", p.ip, "lladdr", pod.address, "dev", p.hostInterface, "nud", "permanent",
+        ]),
+      ); // prettier-ignore
+    return { ip: p.ip, hostInterface: p.hostInterface };
+  }
+  const result = await invokeCni("ADD", ref(p), await cniConfig(p), CNI_TIMEOUT_MS());
+  const ip = result?.ips?.[0]?.address?.split("/")[0] ?? p.ip;
+  return { ip, hostInterface: result?.interfaces?.find((i) => !i.sandbox)?.name ?? p.hostInterface };
 }
 
 async function cniConfig(p: PodInputs) {
@@ -91,12 +140,17 @@ export const podHandler: Handler<PodInputs, PodOutputs> = {
   async read(_id, props) {
     if (!(await netnsExists(props.netns))) return undefined;
     if (props.server && !(await daemonPid(props.runDir, serverName(props)))) return undefined;
-    return props;
+    const { drift: _old, ...rest } = props;
+    const drift = await hostSideDrift(props);
+    return drift.length > 0 ? { ...rest, drift } : rest;
   },
   async update(_id, olds, news) {
+    // A refresh found the host's side broken: repaired in place, the pod keeps its namespace and address.
+    const repaired = olds.drift?.length ? await repairHostSide({ ...olds, ...news }) : {};
     if (olds.server && !news.server) await stopDaemon(news.runDir, serverName(news));
     if (news.server) await startServer(news);
-    return { ...olds, ...news };
+    const { drift: _old, ...rest } = olds;
+    return { ...rest, ...news, ...repaired };
   },
   async delete(_id, props) {
     await stopDaemon(props.runDir, serverName(props));

@@ -160,8 +160,18 @@ export class RoutingLab {
         peerBridge: far ? "br1" : "br0",
       });
       await addAddress(h.netns, "eth0", `${h.address}/24`);
-      const out = routed ? ["via", `${far ? FAR_UNDERLAY : UNDERLAY}.1`] : [];
-      await run(["ip", "-n", h.netns, "route", "replace", "default", ...out, "dev", "eth0"]);
+      const via = this.defaultRoute(h).via;
+      await run([
+        "ip",
+        "-n",
+        h.netns,
+        "route",
+        "replace",
+        "default",
+        ...(via ? ["via", via] : []),
+        "dev",
+        "eth0",
+      ]);
     }
     const text = renderManifest(loadTemplate("etcdv3"), {
       ...PRESETS[this.o.preset],
@@ -187,12 +197,20 @@ export class RoutingLab {
       nodeName: h.name,
       runDir: h.runDir,
       labels: h.labels,
+      // The host's default route, as build() made it: the agent keeps it there.
+      underlayRoutes: [this.defaultRoute(h)],
       // Generous: on a loaded 2-core machine five agents starting at once take a while.
       readyTimeoutMs: 60_000,
       ...(this.o.readyTimeoutMs ? { readyTimeoutMs: this.o.readyTimeoutMs } : {}),
       ...(this.o.resyncMs ? { resyncMs: this.o.resyncMs } : {}),
       ...(h.rrClusterId ? { rrClusterId: h.rrClusterId } : {}),
     };
+  }
+
+  /** A host's default route: straight out of eth0, or through the router on a routed underlay. */
+  defaultRoute(h: LabHost): { to: string; via?: string } {
+    if (this.o.routedFrom === undefined) return { to: "default" };
+    return { to: "default", via: `${h.address.startsWith(`${FAR_UNDERLAY}.`) ? FAR_UNDERLAY : UNDERLAY}.1` };
   }
 
   async startAgents(): Promise<void> {

@@ -1,0 +1,116 @@
+// What the agent keeps on a host, when the agent cannot keep it: `pulumi up --refresh` reads the same facts
+// (a pod's /32 route to its cali interface, the host's default route) and repairs them in place. Under a
+// stack of its own (fr<hex>, mode bgp, the default three hosts and four pods), through the Automation API.
+//  1. worker-1's agent stopped (SIGSTOP), a pod's /32 route and worker-1's default route deleted by hand:
+//     nothing puts them back; `up --refresh` reports both (Pod and UnderlayPort updated, nothing replaced),
+//     both are back, the pods keep their addresses, and the lab verifies (from outside `up`).
+//  2. The agent resumed: it finds nothing left to repair; a refresh after that changes nothing.
+import assert from "node:assert/strict";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { readStack } from "../../../src/cli/stack-info.ts";
+import { run } from "../../../src/effects/exec.ts";
+import { verifyLab, formatLabFailures } from "../../../src/verify/lab.ts";
+import { labEnv, REPO_ROOT } from "../../support/pulumi-env.ts";
+import { removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
+
+const stackName = runPrefix("fr");
+const env = labEnv();
+let stack: Stack;
+
+type Resource = { urn: string; type: string; outputs?: Record<string, unknown> };
+async function resources(kind: string): Promise<Resource[]> {
+  const state = await stack.exportStack();
+  const all = ((state.deployment as { resources?: Resource[] }).resources ?? []) as Resource[];
+  return all.filter((r) => r.type === `pulumi-nodejs:dynamic/calico-lab:${kind}`);
+}
+
+interface RouteJson {
+  dst: string;
+  dev?: string;
+}
+async function hasRoute(netns: string, dst: string, dev: string): Promise<boolean> {
+  const routes = JSON.parse(await run(["ip", "-n", netns, "-j", "-4", "route", "show"])) as RouteJson[];
+  return routes.some((r) => r.dst === dst && r.dev === dev);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("felix drift: up --refresh repairs what a stopped agent cannot", { timeout: 900_000 }, () => {
+  before(async () => {
+    Object.assign(process.env, env);
+    stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: REPO_ROOT }, { envVars: env });
+    await stack.setAllConfig({ "calico-lab:mode": { value: "bgp" } });
+    const res = await stack.up({ onOutput: () => undefined });
+    assert.equal(res.summary.result, "succeeded");
+  });
+
+  after(async () => {
+    try {
+      await stack?.cancel().catch(() => undefined);
+      await stack?.destroy({ onOutput: () => undefined });
+    } finally {
+      await stack?.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
+      await rm(join(REPO_ROOT, "stacks", `Pulumi.${stackName}.yaml`), { force: true });
+      await removeNetnsWithPrefix(stackName);
+      await rm(join(REPO_ROOT, ".lab", stackName), { recursive: true, force: true });
+    }
+  });
+
+  it("agent stopped, a pod's /32 and the default route deleted: up --refresh puts both back in place", async () => {
+    const host = `${stackName}-worker-1`;
+    const pods = await resources("Pod");
+    const pod = pods.find((r) => r.outputs?.hostNetns === host);
+    assert.ok(pod, `no pod on worker-1: ${JSON.stringify(pods.map((p) => p.outputs?.hostNetns))}`);
+    const ip = pod.outputs!.ip as string;
+    const dev = pod.outputs!.hostInterface as string;
+    const ipsBefore = pods.map((p) => [p.urn, p.outputs?.ip]).sort();
+    const pid = Number(
+      (await readFile(join(REPO_ROOT, ".lab", stackName, "worker-1", "agent.pid"), "utf8")).trim(),
+    );
+    process.kill(pid, "SIGSTOP");
+    try {
+      await run(["ip", "-n", host, "route", "del", `${ip}/32`, "dev", dev]);
+      await run(["ip", "-n", host, "route", "del", "default", "dev", "eth0"]);
+      await sleep(3000);
+      assert.equal(await hasRoute(host, ip, dev), false, "nothing but the agent repairs the pod's route");
+      assert.equal(await hasRoute(host, "default", "eth0"), false, "nor the default route");
+
+      const t0 = Date.now();
+      const res = await stack.up({ refresh: true, onOutput: () => undefined });
+      console.log(
+        `felix drift: up --refresh repaired the pod's /32 and the default route in ${Date.now() - t0} ms`,
+      );
+      assert.equal(res.summary.result, "succeeded");
+      const changes = res.summary.resourceChanges ?? {};
+      assert.ok((changes.update ?? 0) >= 2, `the Pod and UnderlayPort updated: ${JSON.stringify(changes)}`);
+      for (const k of ["create", "delete", "replace", "create-replacement", "delete-replaced"] as const)
+        assert.equal(changes[k] ?? 0, 0, `${k}: ${JSON.stringify(changes)}`);
+      assert.ok(await hasRoute(host, ip, dev), `${ip}/32 dev ${dev} back`);
+      assert.ok(await hasRoute(host, "default", "eth0"), "default dev eth0 back");
+      const after = await resources("Pod");
+      assert.deepEqual(
+        after.map((p) => [p.urn, p.outputs?.ip]).sort(),
+        ipsBefore,
+        "pods keep their addresses",
+      );
+      for (const p of [...after, ...(await resources("UnderlayPort"))])
+        assert.equal(p.outputs?.drift, undefined, `${p.urn}: drift left in the state`);
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    const info = await readStack(stackName);
+    const report = await verifyLab(info.plan, info.pods, { hostRunDir: (h) => join(info.runDir, h) });
+    assert.ok(report.ok, formatLabFailures(report));
+  });
+
+  it("the agent resumed finds nothing to repair; a refresh then changes nothing", async () => {
+    await sleep(1500);
+    const refreshed = await stack.refresh({ onOutput: () => undefined });
+    assert.equal(refreshed.summary.result, "succeeded");
+    const changes = Object.keys(refreshed.summary.resourceChanges ?? {}).filter((k) => k !== "same");
+    assert.deepEqual(changes, [], JSON.stringify(refreshed.summary.resourceChanges));
+  });
+});
