@@ -1,7 +1,7 @@
 // The host's share of the agent's dataplane, in the node's own namespace: reads the links, the main
 // routing table and the permanent neighbours (three `ip -j` calls), and applies what hostChanges says is
 // missing in one `ip -batch`. Nothing is changed when all is in place.
-import { run } from "../../effects/exec.ts";
+import { run, tryRun } from "../../effects/exec.ts";
 import { hostChanges, type HostPlan, type HostState, type KernelNeigh, type KernelRoute } from "./host.ts";
 
 interface IpAddrLink {
@@ -46,7 +46,14 @@ export async function readHostState(underlayIf: string): Promise<HostState> {
  */
 export async function applyHost(plan: HostPlan): Promise<{ changes: string[]; waiting: string[] }> {
   const c = hostChanges(plan, await readHostState(plan.underlayIf));
+  if (c.batch.length === 0) return { changes: [], waiting: c.waiting };
   // -force: one workload's interface removed meanwhile must not stop the others' repairs.
-  if (c.batch.length > 0) await run(["ip", "-force", "-batch", "-"], { input: c.batch.join("\n") + "\n" });
+  const r = await tryRun(["ip", "-force", "-batch", "-"], { input: c.batch.join("\n") + "\n" });
+  if (r.exitCode !== 0) {
+    // A pod deleted between the read and the batch takes its interface with it: not a failure. What is
+    // still missing of what is still there is.
+    const left = hostChanges(plan, await readHostState(plan.underlayIf)).batch;
+    if (left.length > 0) throw new Error(`ip -batch: ${left.join("; ")}: ${r.stderr.trim()}`);
+  }
   return { changes: c.batch, waiting: c.waiting };
 }

@@ -1,6 +1,8 @@
 // What the agent keeps on a host, when the agent cannot keep it: `pulumi up --refresh` reads the same facts
 // (a pod's /32 route to its cali interface, the host's default route) and repairs them in place. Under a
 // stack of its own (fr<hex>, mode bgp, the default three hosts and four pods), through the Automation API.
+//  0. The agent running: a pod's /32 and worker-2's default route deleted come back within 2 s (the
+//     plan's underlay routes reach the agent through the Agent resource).
 //  1. worker-1's agent stopped (SIGSTOP), a pod's /32 route and worker-1's default route deleted by hand:
 //     nothing puts them back; `up --refresh` reports both (Pod and UnderlayPort updated, nothing replaced),
 //     both are back, the pods keep their addresses, and the lab verifies (from outside `up`).
@@ -56,6 +58,30 @@ describe("felix drift: up --refresh repairs what a stopped agent cannot", { time
       await rm(join(REPO_ROOT, "stacks", `Pulumi.${stackName}.yaml`), { force: true });
       await removeNetnsWithPrefix(stackName);
       await rm(join(REPO_ROOT, ".lab", stackName), { recursive: true, force: true });
+    }
+  });
+
+  it("agent running: a pod's /32 and the default route deleted come back within 2 s", async () => {
+    const host = `${stackName}-worker-2`;
+    const pod = (await resources("Pod")).find((r) => r.outputs?.hostNetns === host);
+    assert.ok(pod, "no pod on worker-2");
+    const ip = pod.outputs!.ip as string;
+    const dev = pod.outputs!.hostInterface as string;
+    for (const [what, del, back] of [
+      [`${ip}/32 dev ${dev}`, ["route", "del", `${ip}/32`, "dev", dev], () => hasRoute(host, ip, dev)],
+      [
+        "default dev eth0",
+        ["route", "del", "default", "dev", "eth0"],
+        () => hasRoute(host, "default", "eth0"),
+      ],
+    ] as const) {
+      const t0 = Date.now();
+      await run(["ip", "-n", host, ...del]);
+      while (!(await back()) && Date.now() - t0 < 10_000) await sleep(50);
+      const ms = Date.now() - t0;
+      console.log(`felix drift: ${what} on worker-2 deleted, the agent put it back after ${ms} ms`);
+      assert.ok(await back(), `${what} not back after 10 s`);
+      assert.ok(ms <= 2000, `${what} back after ${ms} ms`);
     }
   });
 
