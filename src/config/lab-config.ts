@@ -170,8 +170,27 @@ function parseNetwork(
     });
     return undefined;
   }
-  return IPv4CidrRange.fromCidr(value);
+  const range = IPv4CidrRange.fromCidr(value);
+  const special = SPECIAL_RANGES.find(([cidr]) => IPv4CidrRange.fromCidr(cidr).isOverlapping(range));
+  if (special) {
+    problems.push({
+      field,
+      value: shown(value),
+      message: `overlaps ${special[0]} (${special[1]}): no lab address may be there`,
+      fix: `use a private unicast network, e.g. ${example}`,
+    });
+    return undefined;
+  }
+  return range;
 }
+
+/** Ranges a lab network must not touch: the kernel treats their addresses specially. */
+const SPECIAL_RANGES = [
+  ["0.0.0.0/8", '"this network"'],
+  ["127.0.0.0/8", "loopback"],
+  ["169.254.0.0/16", "link-local"],
+  ["224.0.0.0/3", "multicast and reserved, up to the broadcast address"],
+] as const;
 
 function single(ip: IPv4): IPv4CidrRange {
   return new IPv4CidrRange(ip, new IPv4Prefix(32n));

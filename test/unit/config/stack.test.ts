@@ -187,6 +187,10 @@ const cases: Record<string, Case> = {
   "mtu-9001": { raw: { mtu: 9001 }, fixed: { mtu: 9000 }, once: [`${NS}:mtu`] },
   "block-size-19": { raw: { blockSize: 19 }, fixed: { blockSize: 20 } },
   "block-size-33": { raw: { blockSize: 33 }, fixed: { blockSize: 32 } },
+  "underlay-everything": {
+    raw: { underlayCidr: "0.0.0.0/0", podCidr: "127.0.0.0/16", serviceCidr: "224.0.0.0/12" },
+    fixed: { underlayCidr: "192.168.19.0/24", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12" },
+  },
   "rr-listed-twice": {
     raw: { routeReflectors: ["master", "master"] },
     fixed: { routeReflectors: ["master"] },
