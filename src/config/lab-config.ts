@@ -1053,7 +1053,7 @@ function checkNetworkOverlaps(
     problems.push({
       field: key(culprit.name),
       value: shown(culprit.net.toCidrString()),
-      message: `the ${culprit.what} overlaps ${raw[other.name] === undefined ? "the default" : "the"} ${other.what} ${other.net.toCidrString()}${blameB ? ` (${key(other.name)} is unset)` : ""}: ${why}`,
+      message: `the ${culprit.what} overlaps the ${other.what} ${other.net.toCidrString()}${blameB ? ` (the default: ${key(other.name)} is unset)` : ""}: ${why}`,
       fix: fixNet
         ? `set ${key(a.name)} to a free network, e.g. ${fixNet} (pulumi config set ${key(a.name)} ${fixNet})`
         : `pick a ${a.what} that overlaps neither the underlay, the pods nor the services`,
