@@ -38,7 +38,13 @@ export function readStackConfig(): {
     }
     raw[k.slice(CONFIG_NAMESPACE.length + 1)] = value;
   }
-  return { raw, keys: Object.keys(all), values: all };
+  // Values of other namespaces are shown only in messages about those keys: never a secret's plain text.
+  // (isConfigSecret is the SDK's own test; it is internal, so without it no such value is shown.)
+  const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all))
+    values[k] = !isSecret ? "[not shown]" : isSecret(k) ? "[secret]" : v;
+  return { raw, keys: Object.keys(all), values };
 }
 
 export async function main() {
