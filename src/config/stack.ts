@@ -29,14 +29,21 @@ export function validateStack(
   const lab = parseLabConfig(stack, raw, keys, values);
   const variant = variantFromStackConfig(raw);
   const problems: ConfigProblem[] = lab.ok ? [] : [...lab.problems];
+  const dropped: ConfigProblem[] = [];
   if (!variant.ok) {
     const seen = new Set(problems.map((p) => p.field));
     for (const p of variant.problems) {
-      if (TOPOLOGY_KEYS.includes(p.field) || seen.has(p.field)) continue;
+      if (TOPOLOGY_KEYS.includes(p.field) || seen.has(p.field)) {
+        dropped.push(p);
+        continue;
+      }
       seen.add(p.field);
       problems.push(p);
     }
   }
+  // Should the topology reader ever pass what the variant's reader refuses on its keys, the refusal
+  // still names its cause.
+  if (problems.length === 0 && !variant.ok) problems.push(...dropped);
   if (problems.length > 0) return { ok: false, problems };
   if (!lab.ok || !variant.ok) {
     // Every refusal names its cause; a reader that refused silently is a bug, not a message.

@@ -292,3 +292,46 @@ describe("labels reach the agent as data", () => {
     );
   });
 });
+
+describe("stack check on generated configurations", () => {
+  // A deterministic sample of combinations of good and bad values: whatever the mix, the check never
+  // throws, and a refusal always names at least one cause (never "0 configuration problems").
+  const choices: Record<string, unknown[]> = {
+    mode: [undefined, "bgp", "vxlan", "ipip", "crosssubnet", "fast", 3],
+    underlayCidr: [undefined, "10.0.0.0/8", "192.168.19.0/30", "10.0.0.0/29", "bogus", "0.0.0.0/0"],
+    podCidr: [undefined, "10.244.0.0/26", "10.244.0.0/30", "192.168.0.0/16", "10.244.0.1/16", 7],
+    serviceCidr: [undefined, "192.168.19.0/26", "10.244.0.0/20", "x"],
+    blockSize: [undefined, 26, 20, 32, 40, "big", 19],
+    mtu: [undefined, 0, 1280, 9000, 9001, "big"],
+    hostOffset: [undefined, 1, 0, 250, "x"],
+    hosts: [
+      undefined,
+      ["master"],
+      ["a", "b"],
+      hosts(254),
+      [],
+      ["m", "m"],
+      "master",
+      [{ name: "a", adress: "x" }],
+    ],
+    natOutgoing: [undefined, true, "yes"],
+    autodetect: [undefined, "can-reach=999.1.1.1", "interface=ens.*", "cidr=10.1.0.0/16", "bad=1"],
+    routeReflectors: [undefined, [], ["master"], ["master", "master"], "master"],
+    outside: [undefined, { asNumber: 64512 }, { address: "192.168.19.255" }, "x", { asnumber: 1 }],
+    routedCidr: [undefined, "192.168.20.0/24", "192.168.19.128/25"],
+    pods: [undefined, [], [{ name: "p", host: "worker-1", nodeSelector: { a: "b" } }], fivePods, "x"],
+  };
+  let seed = 42;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  it("never throws and never refuses without a cause (400 samples)", () => {
+    for (let i = 0; i < 400; i++) {
+      const raw: Raw = {};
+      for (const [k, vs] of Object.entries(choices)) {
+        const v = vs[next() % vs.length];
+        if (v !== undefined) raw[k] = v;
+      }
+      const r = check(raw);
+      if (!r.ok) assert.ok(r.problems.length > 0, JSON.stringify(raw));
+    }
+  });
+});
