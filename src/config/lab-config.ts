@@ -133,6 +133,8 @@ const OUTSIDE_KEYS = ["address", "asNumber"] as const;
 const PULUMI_NAMESPACES = ["pulumi"] as const;
 /** Labels the lab sets itself: a host is a route reflector through calico-lab:routeReflectors only. */
 const LAB_LABELS = ["route-reflector"] as const;
+/** Labels every node's agent sets (as a kubelet would): the node's name and its OS. */
+const NODE_LABELS = ["kubernetes.io/hostname", "kubernetes.io/os"] as const;
 /** The cluster's AS number when calico-lab:asNumber is unset (the template's CALICO default). */
 const DEFAULT_CLUSTER_AS = 64512;
 /** Calico's default block size. */
@@ -983,6 +985,15 @@ function checkLabel(labelsField: string, k: string, v: unknown, problems: Config
       value: shown(v),
       message: "the lab sets this label itself on the hosts in calico-lab:routeReflectors",
       fix: `remove the label and list the host in ${key("routeReflectors")}`,
+    });
+    return true;
+  }
+  if ((NODE_LABELS as readonly string[]).includes(k)) {
+    problems.push({
+      field,
+      value: shown(v),
+      message: "every node's agent sets this label itself (the node's name, or linux), as a kubelet would",
+      fix: "remove the label, or use a key of your own such as example.com/name",
     });
     return true;
   }

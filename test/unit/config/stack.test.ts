@@ -109,6 +109,10 @@ const cases: Record<string, Case> = {
     raw: { hosts: ["master", { name: "worker-1", labels: { "route-reflector": "true" } }, "worker-2"] },
     fixed: { hosts: ["master", "worker-1", "worker-2"], routeReflectors: ["worker-1"] },
   },
+  "label-set-by-the-agent": {
+    raw: { hosts: ["master", { name: "worker-1", labels: { "kubernetes.io/hostname": "master" } }] },
+    fixed: { hosts: ["master", { name: "worker-1", labels: { "example.com/name": "master" } }] },
+  },
   // Unknown keys, nested and in a wrong namespace.
   "unknown-nested-keys": {
     raw: {
