@@ -501,12 +501,14 @@ export function parseLabConfig(
     });
   }
   if (Array.isArray(rawHosts) && rawHosts.length === 1) {
+    const only = hosts[0]?.name ?? "master";
+    const second = only === "worker-1" ? "worker-2" : "worker-1";
     problems.push({
       field: key("hosts"),
       value: shown(rawHosts),
       message:
         "a lab needs at least two hosts: what it builds and verifies is routing between hosts (BGP sessions, tunnels, cross-host pod traffic), which one host does not have",
-      fix: `add a second host, e.g. [${shown(typeof rawHosts[0] === "string" ? rawHosts[0] : "master")}, "worker-1"]`,
+      fix: `add a second host, e.g. ${shown(second)} (pulumi config set --path '${key("hosts")}[1]' ${second})`,
     });
   }
   const podConfigs = parsePods(raw, hosts, writtenHostNames, problems);

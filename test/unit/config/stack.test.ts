@@ -49,6 +49,10 @@ const cases: Record<string, Case> = {
     fixed: { podCidr: "10.244.0.0/24" },
   },
   "one-host": { raw: { hosts: ["master"] }, fixed: { hosts: ["master", "worker-1"] } },
+  "one-host-named-worker-1": {
+    raw: { hosts: [{ name: "worker-1", address: "192.168.19.10" }] },
+    fixed: { hosts: [{ name: "worker-1", address: "192.168.19.10" }, "worker-2"] },
+  },
   // No room for the outside host: once a bare "0 configuration problems".
   "no-room-for-outside-254": {
     raw: { hostOffset: 1, hosts: hosts(254) },
