@@ -1,6 +1,7 @@
 // The lab's stack configuration: typed, defaulted, and validated as a whole before anything is created.
 import { IPv4, IPv4CidrRange, IPv4Prefix, Validator } from "ip-num";
 import { UNDERLAY_MTU_MAX, UNDERLAY_MTU_MIN } from "../manifest/stack-config.ts";
+import { LAB_DEFAULTS } from "../manifest/variant.ts";
 import { checkAutodetect } from "./autodetect.ts";
 import { labelKeyProblem, labelValueProblem } from "./labels.ts";
 import {
@@ -135,10 +136,9 @@ const PULUMI_NAMESPACES = ["pulumi"] as const;
 const LAB_LABELS = ["route-reflector"] as const;
 /** Labels every node's agent sets (as a kubelet would): the node's name and its OS. */
 const NODE_LABELS = ["kubernetes.io/hostname", "kubernetes.io/os"] as const;
-/** The cluster's AS number when calico-lab:asNumber is unset (the template's CALICO default). */
-const DEFAULT_CLUSTER_AS = 64512;
-/** Calico's default block size. */
-const DEFAULT_BLOCK_SIZE = 26;
+/** The cluster's AS number and block size when calico-lab:asNumber / blockSize are unset. */
+const DEFAULT_CLUSTER_AS = LAB_DEFAULTS.asNumber;
+const DEFAULT_BLOCK_SIZE = LAB_DEFAULTS.blockSize;
 
 type Raw = Record<string, unknown>;
 
