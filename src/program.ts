@@ -2,13 +2,14 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, parseLabConfig } from "./config/lab-config.ts";
-import { formatProblems, type ConfigProblem } from "./config/problems.ts";
+import { CONFIG_NAMESPACE } from "./config/lab-config.ts";
+import { formatProblems } from "./config/problems.ts";
+import { validateStack } from "./config/stack.ts";
 import { Lab } from "./lab/components.ts";
 import { LabFile, RunFolder } from "./lab/resources.ts";
 import { planLab } from "./lab/topology.ts";
 import { degradable, degradedMessage, preflight } from "./agent/felix/preflight.ts";
-import { loadTemplate, renderManifest, variantFromStackConfig } from "./manifest/index.ts";
+import { loadTemplate, renderManifest } from "./manifest/index.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -17,8 +18,14 @@ export function stackRunDir(stack: string): string {
   return join(REPO_ROOT, ".lab", stack);
 }
 
-/** Raw `calico-lab:*` values (objects parsed from JSON) and every key present. */
-export function readStackConfig(): { raw: Record<string, unknown>; keys: string[] } {
+export { validateStack };
+
+/** Raw `calico-lab:*` values (objects parsed from JSON), every key present, and every value as text. */
+export function readStackConfig(): {
+  raw: Record<string, unknown>;
+  keys: string[];
+  values: Record<string, string>;
+} {
   const all = pulumi.runtime.allConfig();
   const raw: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(all)) {
@@ -31,24 +38,19 @@ export function readStackConfig(): { raw: Record<string, unknown>; keys: string[
     }
     raw[k.slice(CONFIG_NAMESPACE.length + 1)] = value;
   }
-  return { raw, keys: Object.keys(all) };
-}
-
-/** Both readers of the stack config, their problems merged (one per field: the topology's first). */
-export function validateStack(stack: string, raw: Record<string, unknown>, keys: string[]) {
-  const lab = parseLabConfig(stack, raw, keys);
-  const variant = variantFromStackConfig(raw);
-  const problems: ConfigProblem[] = lab.ok ? [] : [...lab.problems];
-  const fields = new Set(problems.map((p) => p.field));
-  if (!variant.ok) problems.push(...variant.problems.filter((p) => !fields.has(p.field)));
-  if (problems.length > 0 || !lab.ok || !variant.ok) return { ok: false as const, problems };
-  return { ok: true as const, config: lab.config, variant };
+  // Values of other namespaces are shown only in messages about those keys: never a secret's plain text.
+  // (isConfigSecret is the SDK's own test; it is internal, so without it no such value is shown.)
+  const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all))
+    values[k] = !isSecret ? "[not shown]" : isSecret(k) ? "[secret]" : v;
+  return { raw, keys: Object.keys(all), values };
 }
 
 export async function main() {
   const stack = pulumi.getStack();
-  const { raw, keys } = readStackConfig();
-  const checked = validateStack(stack, raw, keys);
+  const { raw, keys, values } = readStackConfig();
+  const checked = validateStack(stack, raw, keys, values);
   // Rejected at preview, before anything is created, with every problem listed.
   if (!checked.ok) throw new pulumi.RunError(formatProblems(`stack "${stack}"`, checked.problems));
   const { config, variant } = checked;

@@ -1,5 +1,19 @@
 // The lab's stack configuration: typed, defaulted, and validated as a whole before anything is created.
 import { IPv4, IPv4CidrRange, IPv4Prefix, Validator } from "ip-num";
+import { UNDERLAY_MTU_MAX, UNDERLAY_MTU_MIN } from "../manifest/stack-config.ts";
+import { LAB_DEFAULTS } from "../manifest/variant.ts";
+import { checkAutodetect } from "./autodetect.ts";
+import { labelKeyProblem, labelValueProblem } from "./labels.ts";
+import {
+  BLOCK_SIZE_MAX,
+  BLOCK_SIZE_MIN,
+  addressesPerHost,
+  blocksInPool,
+  blocksNeeded,
+  fittingBlockSizes,
+  freeNetwork,
+  poolPrefixFor,
+} from "./pool.ts";
 import { shown, type ConfigProblem } from "./problems.ts";
 
 export const CONFIG_NAMESPACE = "calico-lab";
@@ -112,6 +126,20 @@ const KNOWN_KEYS = [
   "outside",
 ] as const;
 
+/** The keys of each nested object; anything else is a typo the lab would silently ignore. */
+const HOST_KEYS = ["name", "address", "labels"] as const;
+const POD_KEYS = ["name", "host", "nodeSelector", "server"] as const;
+const OUTSIDE_KEYS = ["address", "asNumber"] as const;
+/** Config namespaces Pulumi itself reads (pulumi:template, pulumi:tags, …): never the lab's typos. */
+const PULUMI_NAMESPACES = ["pulumi"] as const;
+/** Labels the lab sets itself: a host is a route reflector through calico-lab:routeReflectors only. */
+const LAB_LABELS = ["route-reflector"] as const;
+/** Labels every node's agent sets (as a kubelet would): the node's name and its OS. */
+const NODE_LABELS = ["kubernetes.io/hostname", "kubernetes.io/os"] as const;
+/** The cluster's AS number and block size when calico-lab:asNumber / blockSize are unset. */
+const DEFAULT_CLUSTER_AS = LAB_DEFAULTS.asNumber;
+const DEFAULT_BLOCK_SIZE = LAB_DEFAULTS.blockSize;
+
 type Raw = Record<string, unknown>;
 
 export type ConfigResult = { ok: true; config: LabConfig } | { ok: false; problems: ConfigProblem[] };
@@ -119,13 +147,18 @@ export type ConfigResult = { ok: true; config: LabConfig } | { ok: false; proble
 const key = (k: string) => `${CONFIG_NAMESPACE}:${k}`;
 
 /** Parses a CIDR that must be a network address; records a problem and returns undefined otherwise. */
-function parseNetwork(field: string, value: unknown, problems: ConfigProblem[]): IPv4CidrRange | undefined {
+function parseNetwork(
+  field: string,
+  value: unknown,
+  problems: ConfigProblem[],
+  example: string,
+): IPv4CidrRange | undefined {
   if (typeof value !== "string" || !Validator.isValidIPv4CidrNotation(value)[0]) {
     problems.push({
       field,
       value: shown(value),
       message: "not an IPv4 CIDR",
-      fix: "write a network as a.b.c.d/len, e.g. 10.244.0.0/16",
+      fix: `write a network as a.b.c.d/len, e.g. ${example}`,
     });
     return undefined;
   }
@@ -139,14 +172,33 @@ function parseNetwork(field: string, value: unknown, problems: ConfigProblem[]):
     });
     return undefined;
   }
-  return IPv4CidrRange.fromCidr(value);
+  const range = IPv4CidrRange.fromCidr(value);
+  const special = SPECIAL_RANGES.find(([cidr]) => IPv4CidrRange.fromCidr(cidr).isOverlapping(range));
+  if (special) {
+    problems.push({
+      field,
+      value: shown(value),
+      message: `overlaps ${special[0]} (${special[1]}): no lab address may be there`,
+      fix: `use a private unicast network, e.g. ${example}`,
+    });
+    return undefined;
+  }
+  return range;
 }
+
+/** Ranges a lab network must not touch: the kernel treats their addresses specially. */
+const SPECIAL_RANGES = [
+  ["0.0.0.0/8", '"this network"'],
+  ["127.0.0.0/8", "loopback"],
+  ["169.254.0.0/16", "link-local"],
+  ["224.0.0.0/3", "multicast and reserved, up to the broadcast address"],
+] as const;
 
 function single(ip: IPv4): IPv4CidrRange {
   return new IPv4CidrRange(ip, new IPv4Prefix(32n));
 }
 
-function closest(word: string, candidates: readonly string[]): string | undefined {
+export function closest(word: string, candidates: readonly string[]): string | undefined {
   const dist = (a: string, b: string): number => {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
     for (let j = 1; j <= b.length; j++) d[0]![j] = j;
@@ -168,11 +220,54 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   return best;
 }
 
+/** Problems for the keys of a nested object that are not `known`, each with its nearest known key. */
+function unknownKeys(field: string, obj: Raw, known: readonly string[], problems: ConfigProblem[]): void {
+  for (const [k, v] of Object.entries(obj)) {
+    if (known.includes(k)) continue;
+    const guess = closest(k, known);
+    problems.push({
+      field: `${field}.${k}`,
+      value: shown(v),
+      message: "unknown key: the lab would ignore it",
+      fix: guess ? `did you mean ${field}.${guess}?` : `remove it; known keys here: ${known.join(", ")}`,
+    });
+  }
+}
+
+/** A stack key outside the lab's namespace: `calicolab:mode` is read by nothing, so it is refused. */
+function foreignKeyProblem(full: string, value: unknown): ConfigProblem | undefined {
+  const colon = full.indexOf(":");
+  const ns = colon < 0 ? "" : full.slice(0, colon);
+  if (ns === CONFIG_NAMESPACE || (PULUMI_NAMESPACES as readonly string[]).includes(ns)) return undefined;
+  const rest = full.slice(colon + 1);
+  const guess = (KNOWN_KEYS as readonly string[]).includes(rest) ? rest : closest(rest, KNOWN_KEYS);
+  return {
+    field: full,
+    value: shown(value),
+    message: `namespace "${ns}" is not the lab's: only ${CONFIG_NAMESPACE}:* keys are read, so this one would be ignored`,
+    fix: guess
+      ? `did you mean ${key(guess)}? (pulumi config rm ${full}, then pulumi config set ${key(guess)} <value>)`
+      : `remove it (pulumi config rm ${full}); the lab's keys are ${CONFIG_NAMESPACE}:<key>`,
+  };
+}
+
+/** A whole number from a config value (Pulumi hands numbers over as text), or undefined. */
+function wholeNumber(v: unknown): number | undefined {
+  const n = typeof v === "string" && /^-?[0-9]+$/.test(v.trim()) ? Number(v) : v;
+  return typeof n === "number" && Number.isInteger(n) ? n : undefined;
+}
+
 /**
  * Reads the lab config from raw stack config values keyed without namespace (`mode`, `hosts`, …).
- * `allKeys` are the full keys present in the stack (to report unknown `calico-lab:` keys).
+ * `allKeys` are the full keys present in the stack (to report unknown `calico-lab:` keys and keys in a
+ * namespace that is not the lab's); `values` are the values of those keys, for the messages.
  */
-export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string[] = []): ConfigResult {
+export function parseLabConfig(
+  stack: string,
+  raw: Raw,
+  allKeys: readonly string[] = [],
+  values: Readonly<Record<string, unknown>> = {},
+): ConfigResult {
   const problems: ConfigProblem[] = [];
 
   if (!STACK_NAME.test(stack)) {
@@ -185,6 +280,8 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
   }
 
   for (const full of allKeys) {
+    const foreign = foreignKeyProblem(full, values[full]);
+    if (foreign) problems.push(foreign);
     if (!full.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
     const k = full.slice(CONFIG_NAMESPACE.length + 1);
     if ((KNOWN_KEYS as readonly string[]).includes(k)) continue;
@@ -200,7 +297,8 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
   }
 
   const mode = (raw.mode ?? DEFAULTS.mode) as Mode;
-  if (!MODES.includes(mode)) {
+  const modeOk = MODES.includes(mode);
+  if (!modeOk) {
     problems.push({
       field: key("mode"),
       value: shown(raw.mode),
@@ -220,41 +318,39 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
   }
 
   const mtu = raw.mtu === undefined ? DEFAULTS.mtu : Number(raw.mtu);
-  if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 9000) {
+  if (!Number.isInteger(mtu) || mtu < UNDERLAY_MTU_MIN || mtu > UNDERLAY_MTU_MAX) {
     problems.push({
       field: key("mtu"),
       value: shown(raw.mtu),
-      message: "the underlay MTU must be an integer from 1280 to 9000",
-      fix: "leave it unset for 1500, or set e.g. 9000 for jumbo frames",
+      message: `the underlay MTU must be an integer from ${UNDERLAY_MTU_MIN} to ${UNDERLAY_MTU_MAX}`,
+      fix: `leave it unset for 1500, or set e.g. ${UNDERLAY_MTU_MAX} for jumbo frames`,
     });
   }
 
-  const underlay = parseNetwork(key("underlayCidr"), raw.underlayCidr ?? DEFAULTS.underlayCidr, problems);
-  const pods = parseNetwork(key("podCidr"), raw.podCidr ?? DEFAULTS.podCidr, problems);
-  const services = parseNetwork(key("serviceCidr"), raw.serviceCidr ?? DEFAULTS.serviceCidr, problems);
+  const underlay = parseNetwork(
+    key("underlayCidr"),
+    raw.underlayCidr ?? DEFAULTS.underlayCidr,
+    problems,
+    DEFAULTS.underlayCidr,
+  );
+  const pods = parseNetwork(key("podCidr"), raw.podCidr ?? DEFAULTS.podCidr, problems, DEFAULTS.podCidr);
+  const services = parseNetwork(
+    key("serviceCidr"),
+    raw.serviceCidr ?? DEFAULTS.serviceCidr,
+    problems,
+    DEFAULTS.serviceCidr,
+  );
 
   const routed =
-    raw.routedCidr === undefined ? undefined : parseNetwork(key("routedCidr"), raw.routedCidr, problems);
+    raw.routedCidr === undefined
+      ? undefined
+      : parseNetwork(key("routedCidr"), raw.routedCidr, problems, "192.168.20.0/24");
   if (routed) checkRouted(routed, { underlay, pods, services, mode, raw }, problems);
-
-  if (underlay && pods && underlay.isOverlapping(pods)) {
-    problems.push({
-      field: key("podCidr"),
-      value: shown(raw.podCidr ?? DEFAULTS.podCidr),
-      message: `the pod network overlaps the underlay ${underlay.toCidrString()}: pod routes would hide host routes`,
-      fix: "pick a pod CIDR outside the underlay, e.g. 10.244.0.0/16",
-    });
-  }
-  if (pods && services && pods.isOverlapping(services)) {
-    problems.push({
-      field: key("podCidr"),
-      value: shown(raw.podCidr ?? DEFAULTS.podCidr),
-      message: `the pod network overlaps the service network ${services.toCidrString()}`,
-      fix: "pick non-overlapping pod and service CIDRs, e.g. 10.244.0.0/16 and 10.96.0.0/12",
-    });
-  }
+  checkNetworkOverlaps(raw, { underlay, pods, services, routed }, problems);
 
   const hostOffset = raw.hostOffset === undefined ? DEFAULTS.hostOffset : Number(raw.hostOffset);
+  /** Names written in the hosts list, valid or not: a pod on a refused host is that host's problem only. */
+  const writtenHostNames = new Set<unknown>();
   if (!Number.isInteger(hostOffset) || hostOffset < 1) {
     problems.push({
       field: key("hostOffset"),
@@ -280,7 +376,9 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
     rawHosts.forEach((h: unknown, i: number) => {
       const field = `${key("hosts")}[${i}]`;
       const obj: Raw = typeof h === "string" ? { name: h } : h && typeof h === "object" ? (h as Raw) : {};
+      unknownKeys(field, obj, HOST_KEYS, problems);
       const name = obj.name;
+      writtenHostNames.add(name);
       if (typeof name !== "string" || !HOST_NAME.test(name)) {
         problems.push({
           field: `${field}.name`,
@@ -319,7 +417,10 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
             fix: 'write e.g. {"worker": "no-1"}',
           });
         } else {
-          for (const [lk, lv] of Object.entries(obj.labels as Raw)) labels[lk] = String(lv);
+          for (const [lk, lv] of Object.entries(obj.labels as Raw)) {
+            const labelProblem = checkLabel(`${field}.labels`, lk, lv, problems);
+            if (!labelProblem) labels[lk] = String(lv);
+          }
         }
       }
 
@@ -376,14 +477,6 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
             fix: "pick another host address; the router takes each subnet's first address",
           });
         }
-        if (pods && pods.contains(single(ip))) {
-          problems.push({
-            field: `${field}.address`,
-            value: shown(address),
-            message: `inside the pod network ${pods.toCidrString()}`,
-            fix: "host addresses must be outside the pod CIDR",
-          });
-        }
         const other = seenAddrs.get(address);
         if (other !== undefined) {
           problems.push({
@@ -407,9 +500,47 @@ export function parseLabConfig(stack: string, raw: Raw, allKeys: readonly string
       fix: `use fewer hosts, or backend netns (pulumi config set ${key("backend")} netns)`,
     });
   }
-  const podConfigs = parsePods(raw, hosts, problems);
-  const routeReflectors = parseRouteReflectors(raw, hosts, problems);
-  const outside = parseOutside(raw, underlay, hosts, problems, routed);
+  if (Array.isArray(rawHosts) && rawHosts.length === 1) {
+    const only = hosts[0]?.name ?? "master";
+    const second = only === "worker-1" ? "worker-2" : "worker-1";
+    problems.push({
+      field: key("hosts"),
+      value: shown(rawHosts),
+      message:
+        "a lab needs at least two hosts: what it builds and verifies is routing between hosts (BGP sessions, tunnels, cross-host pod traffic), which one host does not have",
+      fix: `add a second host, e.g. ${shown(second)} (pulumi config set --path '${key("hosts")}[1]' ${second})`,
+    });
+  }
+  const podConfigs = parsePods(raw, hosts, writtenHostNames, problems);
+  const routeReflectors = parseRouteReflectors(
+    raw,
+    hosts,
+    writtenHostNames,
+    modeOk ? mode : undefined,
+    problems,
+  );
+  const outside = parseOutside(raw, underlay, hosts, problems, routed, modeOk ? mode : undefined, [
+    pods,
+    services,
+  ]);
+  if (pods)
+    checkPoolCapacity(
+      raw,
+      pods,
+      hosts,
+      podConfigs,
+      modeOk ? mode : undefined,
+      underlay,
+      services,
+      routed,
+      problems,
+    );
+  if (raw.autodetect !== undefined)
+    checkAutodetect(
+      raw.autodetect,
+      { hosts, pods, subnets: [underlay, routed].filter((n) => n !== undefined) },
+      problems,
+    );
 
   if (
     problems.length > 0 ||
@@ -459,7 +590,12 @@ export function defaultPods(hosts: readonly HostConfig[]): Raw[] {
   return pods;
 }
 
-function parsePods(raw: Raw, hosts: HostConfig[], problems: ConfigProblem[]): PodConfig[] {
+function parsePods(
+  raw: Raw,
+  hosts: HostConfig[],
+  writtenHostNames: ReadonlySet<unknown>,
+  problems: ConfigProblem[],
+): PodConfig[] {
   const list = raw.pods ?? defaultPods(hosts);
   if (!Array.isArray(list)) {
     problems.push({
@@ -476,6 +612,7 @@ function parsePods(raw: Raw, hosts: HostConfig[], problems: ConfigProblem[]): Po
   list.forEach((p: unknown, i: number) => {
     const field = `${key("pods")}[${i}]`;
     const obj: Raw = p && typeof p === "object" ? (p as Raw) : {};
+    unknownKeys(field, obj, POD_KEYS, problems);
     const name = obj.name;
     if (typeof name !== "string" || !POD_NAME.test(name)) {
       problems.push({
@@ -505,7 +642,18 @@ function parsePods(raw: Raw, hosts: HostConfig[], problems: ConfigProblem[]): Po
     }
     seen.set(name, i);
     let host: string | undefined;
+    if (obj.host !== undefined && obj.nodeSelector !== undefined) {
+      problems.push({
+        field: `${field}.nodeSelector`,
+        value: shown(obj.nodeSelector),
+        message: `the pod also names a host (${shown(obj.host)}): one placement would silently win`,
+        fix: `keep one: remove ${field}.nodeSelector to run it on ${shown(obj.host)}, or remove ${field}.host`,
+      });
+      return;
+    }
     if (obj.host !== undefined) {
+      // A host refused for its own name or address is reported there; its pods are not a second cause.
+      if (writtenHostNames.has(obj.host) && !hostNames.has(obj.host as string)) return;
       if (typeof obj.host !== "string" || !hostNames.has(obj.host)) {
         problems.push({
           field: `${field}.host`,
@@ -561,9 +709,25 @@ function parsePods(raw: Raw, hosts: HostConfig[], problems: ConfigProblem[]): Po
   return out;
 }
 
-function parseRouteReflectors(raw: Raw, hosts: HostConfig[], problems: ConfigProblem[]): string[] {
+function parseRouteReflectors(
+  raw: Raw,
+  hosts: HostConfig[],
+  writtenHostNames: ReadonlySet<unknown>,
+  mode: Mode | undefined,
+  problems: ConfigProblem[],
+): string[] {
   const v = raw.routeReflectors;
   if (v === undefined) return [];
+  if (mode === "vxlan") {
+    problems.push({
+      field: key("routeReflectors"),
+      value: shown(v),
+      message:
+        "mode vxlan runs no BGP (calico_backend vxlan): there is nothing for a route reflector to reflect",
+      fix: `remove it (pulumi config rm ${key("routeReflectors")}), or use a BGP mode such as ipip or bgp`,
+    });
+    return [];
+  }
   const hostNames = new Set(hosts.map((h) => h.name));
   if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
     problems.push({
@@ -583,8 +747,20 @@ function parseRouteReflectors(raw: Raw, hosts: HostConfig[], problems: ConfigPro
       fix: "name at least one host, or remove the key to keep the full mesh",
     });
   }
+  const seen = new Map<string, number>();
   for (const [i, name] of (v as string[]).entries()) {
-    if (!hostNames.has(name)) {
+    const dup = seen.get(name);
+    seen.set(name, i);
+    if (dup !== undefined) {
+      problems.push({
+        field: `${key("routeReflectors")}[${i}]`,
+        value: shown(name),
+        message: `listed twice (also ${key("routeReflectors")}[${dup}])`,
+        fix: "name each route reflector once",
+      });
+    } else if (writtenHostNames.has(name) && !hostNames.has(name)) {
+      continue; // a refused host: its own problem says why
+    } else if (!hostNames.has(name)) {
       problems.push({
         field: `${key("routeReflectors")}[${i}]`,
         value: shown(name),
@@ -593,7 +769,7 @@ function parseRouteReflectors(raw: Raw, hosts: HostConfig[], problems: ConfigPro
       });
     }
   }
-  if (v.length > 0 && v.length >= hosts.length) {
+  if (v.length > 0 && new Set(v).size >= hosts.length && hosts.length > 0) {
     problems.push({
       field: key("routeReflectors"),
       value: shown(v),
@@ -609,11 +785,14 @@ function parseOutside(
   underlay: IPv4CidrRange | undefined,
   hosts: HostConfig[],
   problems: ConfigProblem[],
-  routed?: IPv4CidrRange,
+  routed: IPv4CidrRange | undefined,
+  mode: Mode | undefined,
+  /** The pod and service networks: a larger underlay suggested must not take them. */
+  avoid: readonly (IPv4CidrRange | undefined)[],
 ): OutsideConfig | undefined {
   if (!underlay) return undefined;
   const v = (raw.outside ?? {}) as Raw;
-  if (typeof v !== "object" || Array.isArray(v)) {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
     problems.push({
       field: key("outside"),
       value: shown(raw.outside),
@@ -622,6 +801,7 @@ function parseOutside(
     });
     return undefined;
   }
+  unknownKeys(key("outside"), v, OUTSIDE_KEYS, problems);
   const taken = new Set(hosts.map((h) => h.address));
   if (routed) taken.add(routerAddress(underlay).toString());
   let address: string;
@@ -632,7 +812,24 @@ function parseOutside(
     const wanted = first + BigInt(DEFAULTS.outsideOffset);
     let n = wanted < last ? wanted : last - 1n;
     while (n > first && taken.has(IPv4.fromNumber(n).toString())) n--;
-    if (n <= first) return undefined;
+    // Nothing free below .200: the first free address above it.
+    if (n <= first) for (n = wanted + 1n; n < last && taken.has(IPv4.fromNumber(n).toString()); n++);
+    if (n <= first || n >= last) {
+      const size = Number(last - first + 1n);
+      // The smallest network holding the hosts, the outside host, network and broadcast addresses.
+      const prefix = Math.min(
+        32 - Math.ceil(Math.log2(taken.size + 1 + 2)),
+        Number(underlay.cidrPrefix.getValue()) - 1,
+      );
+      const larger = freeNetwork(prefix, [...avoid, routed], underlay.getFirst().toString());
+      problems.push({
+        field: key("underlayCidr"),
+        value: shown(underlay.toCidrString()),
+        message: `no address is left for the outside host: the ${size - 2} host addresses of the underlay are all taken (${taken.size} by hosts${routed ? " and the router" : ""})`,
+        fix: `use fewer hosts, or a larger underlay${larger ? `, e.g. ${larger}` : ` (a /${prefix} or shorter)`}`,
+      });
+      return undefined;
+    }
     address = IPv4.fromNumber(n).toString();
   } else if (typeof v.address !== "string" || !Validator.isValidIPv4String(v.address)[0]) {
     problems.push({
@@ -644,12 +841,23 @@ function parseOutside(
     return undefined;
   } else {
     address = v.address;
-    if (!underlay.contains(single(IPv4.fromDecimalDottedString(address)))) {
+    const ip = IPv4.fromDecimalDottedString(address);
+    if (!underlay.contains(single(ip))) {
       problems.push({
         field: `${key("outside")}.address`,
         value: shown(address),
         message: `outside the underlay ${underlay.toCidrString()}`,
         fix: `pick an address inside ${underlay.toCidrString()}`,
+      });
+    } else if (
+      ip.getValue() === underlay.getFirst().getValue() ||
+      ip.getValue() === underlay.getLast().getValue()
+    ) {
+      problems.push({
+        field: `${key("outside")}.address`,
+        value: shown(address),
+        message: `the network or broadcast address of ${underlay.toCidrString()} cannot be a host`,
+        fix: `pick a host address inside ${underlay.toCidrString()}`,
       });
     }
     const clash = hosts.find((h) => h.address === address);
@@ -673,12 +881,34 @@ function parseOutside(
   let asNumber: number | undefined;
   if (v.asNumber !== undefined) {
     const n = Number(v.asNumber);
-    if (!Number.isInteger(n) || n < 1 || n > 4294967295) {
+    const clusterAs = raw.asNumber === undefined ? DEFAULT_CLUSTER_AS : wholeNumber(raw.asNumber);
+    if (typeof v.asNumber === "boolean" || !Number.isInteger(n) || n < 1 || n > 4294967295) {
       problems.push({
         field: `${key("outside")}.asNumber`,
         value: shown(v.asNumber),
         message: "not an AS number",
         fix: "use 1..4294967295, e.g. 65001 (a private AS)",
+      });
+    } else if (n === 23456) {
+      problems.push({
+        field: `${key("outside")}.asNumber`,
+        value: shown(v.asNumber),
+        message: "23456 is AS_TRANS, reserved for 4-byte AS transition",
+        fix: "use a private AS such as 65001",
+      });
+    } else if (n === clusterAs) {
+      problems.push({
+        field: `${key("outside")}.asNumber`,
+        value: shown(v.asNumber),
+        message: `the cluster's own AS (${key("asNumber")} ${clusterAs}): the outside router peers over eBGP, so it needs an AS of its own`,
+        fix: `use another AS, e.g. ${clusterAs === 65001 ? 65002 : 65001}`,
+      });
+    } else if (mode === "vxlan") {
+      problems.push({
+        field: `${key("outside")}.asNumber`,
+        value: shown(v.asNumber),
+        message: "mode vxlan runs no BGP on the nodes: the outside router would have no one to peer with",
+        fix: `remove ${key("outside")}.asNumber, or use a BGP mode such as ipip or bgp`,
       });
     } else asNumber = n;
   }
@@ -736,4 +966,179 @@ function checkRouted(
       fix: `use mode crosssubnet (IP-in-IP across subnets only), ipip or vxlan; or remove ${field} for a flat underlay`,
     });
   }
+}
+
+/** Records a problem for a label that is not a Kubernetes label or is one the lab sets itself. */
+function checkLabel(labelsField: string, k: string, v: unknown, problems: ConfigProblem[]): boolean {
+  const field = /^[A-Za-z0-9_-]+$/.test(k) ? `${labelsField}.${k}` : `${labelsField}[${JSON.stringify(k)}]`;
+  const keyWhy = labelKeyProblem(k);
+  if (keyWhy) {
+    problems.push({
+      field,
+      value: shown(v),
+      message: `not a Kubernetes label key: ${keyWhy}`,
+      fix: 'write a key such as "worker" or "example.com/zone" (name at most 63 characters)',
+    });
+    return true;
+  }
+  if ((LAB_LABELS as readonly string[]).includes(k)) {
+    problems.push({
+      field,
+      value: shown(v),
+      message: "the lab sets this label itself on the hosts in calico-lab:routeReflectors",
+      fix: `remove the label and list the host in ${key("routeReflectors")}`,
+    });
+    return true;
+  }
+  if ((NODE_LABELS as readonly string[]).includes(k)) {
+    problems.push({
+      field,
+      value: shown(v),
+      message: "every node's agent sets this label itself (the node's name, or linux), as a kubelet would",
+      fix: "remove the label, or use a key of your own such as example.com/name",
+    });
+    return true;
+  }
+  if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
+    problems.push({
+      field,
+      value: shown(v),
+      message: "a label value must be a string",
+      fix: 'write e.g. "no-1"',
+    });
+    return true;
+  }
+  const valueWhy = labelValueProblem(String(v));
+  if (valueWhy) {
+    const cleaned = String(v)
+      .replace(/[^-A-Za-z0-9_.]+/g, "-")
+      .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "")
+      .slice(0, 63)
+      .replace(/[^A-Za-z0-9]+$/, "");
+    problems.push({
+      field,
+      value: shown(v),
+      message: `not a Kubernetes label value: ${valueWhy}`,
+      fix: cleaned ? `write e.g. ${shown(cleaned)}` : 'write e.g. "no-1", or "" for an empty value',
+    });
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The networks must not overlap. Each overlap is one cause, reported once, on the key the user wrote (a
+ * default is never the culprit when the other side was set), with a fix that is itself free.
+ */
+function checkNetworkOverlaps(
+  raw: Raw,
+  nets: {
+    underlay: IPv4CidrRange | undefined;
+    pods: IPv4CidrRange | undefined;
+    services: IPv4CidrRange | undefined;
+    routed: IPv4CidrRange | undefined;
+  },
+  problems: ConfigProblem[],
+): void {
+  const { underlay, pods, services, routed } = nets;
+  const all = [underlay, pods, services, routed];
+  /** A suggestion per key, so that two fixes never collide with each other either. */
+  const suggested = new Map<string, string | undefined>();
+  const suggest = (name: string, net: IPv4CidrRange): string | undefined => {
+    if (!suggested.has(name)) {
+      const others = [...suggested.values()].filter((c) => c !== undefined);
+      const avoid = [...all.filter((n) => n !== net), ...others.map((c) => IPv4CidrRange.fromCidr(c))];
+      suggested.set(name, freeNetwork(Number(net.cidrPrefix.getValue()), avoid, net.getFirst().toString()));
+    }
+    return suggested.get(name);
+  };
+  const pair = (
+    a: { name: "podCidr" | "serviceCidr"; net: IPv4CidrRange; what: string },
+    b: { name: "underlayCidr" | "serviceCidr"; net: IPv4CidrRange; what: string },
+    why: string,
+  ) => {
+    if (!a.net.isOverlapping(b.net)) return;
+    // Blame the side the user set; when both or neither were set, the first (the pool or the services),
+    // and move that first side in the fix (the underlay holds the hosts' addresses).
+    const blameB = raw[a.name] === undefined && raw[b.name] !== undefined;
+    const [culprit, other] = blameB ? [b, a] : [a, b];
+    const fixNet = suggest(a.name, a.net);
+    problems.push({
+      field: key(culprit.name),
+      value: shown(culprit.net.toCidrString()),
+      message: `the ${culprit.what} overlaps the ${other.what} ${other.net.toCidrString()}${blameB ? ` (the default: ${key(other.name)} is unset)` : ""}: ${why}`,
+      fix: fixNet
+        ? `set ${key(a.name)} to a free network, e.g. ${fixNet} (pulumi config set ${key(a.name)} ${fixNet})`
+        : `pick a ${a.what} that overlaps neither the underlay, the pods nor the services`,
+    });
+  };
+
+  if (underlay && pods)
+    pair(
+      { name: "podCidr", net: pods, what: "pod network" },
+      { name: "underlayCidr", net: underlay, what: "underlay" },
+      "pod routes would hide host routes",
+    );
+  if (pods && services)
+    pair(
+      { name: "podCidr", net: pods, what: "pod network" },
+      { name: "serviceCidr", net: services, what: "service network" },
+      "pod addresses would shadow service addresses",
+    );
+  if (underlay && services)
+    pair(
+      { name: "serviceCidr", net: services, what: "service network" },
+      { name: "underlayCidr", net: underlay, what: "underlay" },
+      "service addresses would shadow host addresses",
+    );
+}
+
+/**
+ * The pool must give every host that takes addresses (its pods, and in IPIP, VXLAN and CrossSubnet modes
+ * its tunnel address) blocks of its own: knowable here, rather than as failed pings after `up`.
+ */
+function checkPoolCapacity(
+  raw: Raw,
+  pool: IPv4CidrRange,
+  hosts: readonly HostConfig[],
+  pods: readonly PodConfig[],
+  mode: Mode | undefined,
+  underlay: IPv4CidrRange | undefined,
+  services: IPv4CidrRange | undefined,
+  routed: IPv4CidrRange | undefined,
+  problems: ConfigProblem[],
+): void {
+  const blockSize = raw.blockSize === undefined ? DEFAULT_BLOCK_SIZE : wholeNumber(raw.blockSize);
+  // An invalid block size is its own problem (the variant's reader reports it); nothing to compute with.
+  if (blockSize === undefined || blockSize < BLOCK_SIZE_MIN || blockSize > BLOCK_SIZE_MAX) return;
+  if (hosts.length === 0) return;
+  const tunnels = mode !== undefined && mode !== "bgp";
+  const need = addressesPerHost(
+    hosts.map((h) => h.name),
+    pods.map((p) => p.host),
+    tunnels,
+  );
+  const prefix = Number(pool.cidrPrefix.getValue());
+  const have = blocksInPool(prefix, blockSize);
+  const needed = blocksNeeded(need, blockSize);
+  if (needed <= have) return;
+  const takers = [...need.values()].filter((n) => n > 0).length;
+  const size = 2 ** (32 - blockSize);
+  const podPrefix = poolPrefixFor(needed, blockSize);
+  const bigger = freeNetwork(podPrefix, [underlay, services, routed], pool.getFirst().toString());
+  const sizes = fittingBlockSizes(need, prefix);
+  const fixes = [
+    ...(bigger ? [`set ${key("podCidr")} ${bigger}`] : []),
+    ...(sizes.length > 0 ? [`set ${key("blockSize")} ${sizes[0]}`] : []),
+  ];
+  problems.push({
+    field: key("podCidr"),
+    value: shown(pool.toCidrString()),
+    message:
+      (have === 0
+        ? `a /${prefix} pool cannot hold one block of /${blockSize} (${key("blockSize")} ${blockSize})`
+        : `a /${prefix} pool holds ${have} block${have === 1 ? "" : "s"} of /${blockSize} (${size} address${size === 1 ? "" : "es"} each)`) +
+      `, but the ${takers} host${takers === 1 ? "" : "s"} taking addresses (${pods.length} pod${pods.length === 1 ? "" : "s"}${tunnels ? ` and ${hosts.length} tunnel address${hosts.length === 1 ? "" : "es"}` : ""}) need ${needed}: each host needs blocks of its own`,
+    fix: fixes.length > 0 ? fixes.join(", or ") : "use a larger pod network, or fewer pods",
+  });
 }

@@ -21,8 +21,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** The refusal a user reads. Zero problems is a caller's bug ("0 problems; nothing was created"), never text. */
 export function formatProblems(subject: string, problems: readonly ConfigProblem[]): string {
   const n = problems.length;
+  if (n === 0)
+    throw new Error(`formatProblems: ${subject} was refused with no problem to name (a validation bug)`);
   const lines = [`${subject} has ${n} configuration problem${n === 1 ? "" : "s"}; nothing was created:`];
   for (const p of problems) {
     lines.push(`  - ${p.field} = ${p.value}: ${p.message}`);

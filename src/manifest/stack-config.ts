@@ -3,6 +3,7 @@
 import { IPv4, IPv4CidrRange, Validator } from "ip-num";
 import { shown, type ManifestProblem } from "./problems.ts";
 import { validateVariant } from "./validate.ts";
+import type { Field } from "./model.ts";
 import {
   LAB_DEFAULTS,
   LAB_NETWORK,
@@ -23,6 +24,30 @@ const DEFAULT_HOST_OFFSET = 165n;
 const ETCD_CLIENT_PORT = 2379;
 /** Upstream's VXLAN MTU on a 1500-byte network. */
 const CALICO_VXLAN_MTU = 1410;
+/** The underlay MTUs the lab builds: IPv6's minimum link MTU to the usual jumbo frame. */
+export const UNDERLAY_MTU_MIN = 1280;
+export const UNDERLAY_MTU_MAX = 9000;
+
+/**
+ * The stack key a variant field comes from, so that a message names what the user wrote
+ * (`calico-lab:blockSize`), not the manifest entry: the MTUs derive from `mtu`, etcd from the hosts, and
+ * the rest of the variant from the mode's preset.
+ */
+export function stackKeyOf(field: Field): string {
+  const own: Partial<Record<Field, string>> = {
+    podCidr: "podCidr",
+    blockSize: "blockSize",
+    natOutgoing: "natOutgoing",
+    asNumber: "asNumber",
+    autodetect: "autodetect",
+    ip: "autodetect",
+    vethMtu: "mtu",
+    ipipMtu: "mtu",
+    vxlanMtu: "mtu",
+    etcdEndpoints: "hosts",
+  };
+  return `${STACK_NAMESPACE}:${own[field] ?? "mode"}`;
+}
 
 export type StackVariantResult =
   | { ok: true; mode: PresetName; variant: CalicoVariant; network: LabNetwork }
@@ -60,7 +85,7 @@ export function variantFromStackConfig(cfg: Record<string, unknown>): StackVaria
   const int = (key: string): number | undefined => {
     const v = raw[key];
     if (v === undefined) return undefined;
-    const n = typeof v === "string" && /^[0-9]+$/.test(v.trim()) ? Number(v) : v;
+    const n = typeof v === "string" && /^-?[0-9]+$/.test(v.trim()) ? Number(v) : v;
     if (typeof n === "number" && Number.isInteger(n)) return n;
     bad(
       key,
@@ -79,10 +104,22 @@ export function variantFromStackConfig(cfg: Record<string, unknown>): StackVaria
     return undefined;
   };
 
+  // Each key is read on its own: a bad one is reported and left at its default, so that the checks of
+  // every other key still run (all problems at once); only checks needing that key's value are skipped.
+  let mtu = int("mtu");
+  if (mtu !== undefined && (mtu < UNDERLAY_MTU_MIN || mtu > UNDERLAY_MTU_MAX)) {
+    bad(
+      "mtu",
+      raw.mtu,
+      `the underlay MTU must be from ${UNDERLAY_MTU_MIN} to ${UNDERLAY_MTU_MAX}`,
+      `leave it unset for 1500, or set e.g. ${UNDERLAY_MTU_MAX} for jumbo frames`,
+    );
+    mtu = undefined;
+  }
   const network: LabNetwork = {
     underlayCidr: str("underlayCidr") ?? LAB_NETWORK.underlayCidr,
     serviceCidr: str("serviceCidr") ?? LAB_NETWORK.serviceCidr,
-    underlayMtu: int("mtu") ?? LAB_NETWORK.underlayMtu,
+    underlayMtu: mtu ?? LAB_NETWORK.underlayMtu,
   };
   const overrides: VariantSpec = {};
   const podCidr = str("podCidr");
@@ -102,15 +139,14 @@ export function variantFromStackConfig(cfg: Record<string, unknown>): StackVaria
   // Without an explicit underlay MTU the template's 1440 stays, except for VXLAN: its 50-byte header
   // needs the pods at upstream's 1410 (as vxlan.calico), or full-size pod packets would not fit.
   const mtus =
-    raw.mtu !== undefined
+    mtu !== undefined
       ? mtusFor(network.underlayMtu, resolveVariant(LAB_DEFAULTS, preset))
       : mode === "vxlan"
         ? { vethMtu: CALICO_VXLAN_MTU, vxlanMtu: CALICO_VXLAN_MTU }
         : {};
   const variant = resolveVariant(LAB_DEFAULTS, preset, mtus, overrides);
+  problems.push(...validateVariant(variant, network, stackKeyOf));
   if (problems.length > 0) return { ok: false, problems };
-  const invalid = validateVariant(variant, network);
-  if (invalid.length > 0) return { ok: false, problems: invalid };
   return { ok: true, mode, variant, network };
 }
 

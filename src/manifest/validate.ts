@@ -17,10 +17,18 @@ import {
 const MIN_MTU = 576;
 const AS_TRANS = 23456;
 
-export function validateVariant(v: CalicoVariant, network?: LabNetwork): ManifestProblem[] {
+/**
+ * `label` names a field in messages: by default the variant key and its manifest entry
+ * (`blockSize (CALICO_IPV4POOL_BLOCK_SIZE)`); a stack's reader passes the user's own key instead.
+ */
+export function validateVariant(
+  v: CalicoVariant,
+  network?: LabNetwork,
+  label: (field: Field) => string = fieldLabel,
+): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   const add = (field: Field, value: unknown, message: string, fix: string) =>
-    problems.push({ field: fieldLabel(field), value: shown(value), message, fix });
+    problems.push({ field: label(field), value: shown(value), message, fix });
   const raw = v as unknown as Record<string, unknown>;
 
   // Backend and datastore.
@@ -302,7 +310,7 @@ function checkIp(v: CalicoVariant, network: LabNetwork | undefined, add: Add) {
     add("autodetect", method, "not a string", `use e.g. "first-found" or "can-reach=192.168.19.165"`);
     return;
   }
-  const parsed = parseAutodetectMethod(method, fieldLabel("autodetect"));
+  const parsed = parseAutodetectMethod(method);
   if (!parsed.ok) for (const p of parsed.problems) add("autodetect", method, p.message, p.fix);
   else if (ip !== "autodetect" && parsed.method.kind !== "first-found") {
     add(

@@ -1,5 +1,6 @@
 // The daemon's command line. Pure.
 import { isIPv4 } from "node:net";
+import { labelKeyProblem, labelValueProblem } from "../../config/labels.ts";
 import { formatUnderlayRoutes, parseUnderlayRoutes, type UnderlayRoute } from "../felix/host.ts";
 
 export interface DaemonArgs {
@@ -21,51 +22,53 @@ export interface DaemonArgs {
 }
 
 export const USAGE =
-  "usage: main.ts --manifest <calico.yaml> --nodename <name> --run-dir <dir> [--labels k=v,k2=v2] " +
+  "usage: main.ts --manifest <calico.yaml> --nodename <name> --run-dir <dir> [--label k=v]… " +
   "[--rr-cluster-id a.b.c.d] [--etcd-endpoints http://ip:2379[,…]] [--resync-ms 30000] [--socket-dir <dir>] " +
   '[--underlay-routes "default[ via a.b.c.d],…"]';
 
-const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]*[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
 const NODE_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 
-export function parseLabels(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of text
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const i = part.indexOf("=");
-    const k = i < 0 ? part : part.slice(0, i);
-    const v = i < 0 ? "" : part.slice(i + 1);
-    if (!LABEL_KEY.test(k)) throw new Error(`invalid label key "${k}"`);
-    if (!LABEL_VALUE.test(v)) throw new Error(`invalid label value "${v}" for ${k}`);
-    out[k] = v;
-  }
-  return out;
+/**
+ * One `--label` argument, `key=value`: the key up to the first "=", the value all the rest, each checked
+ * as a Kubernetes label. One label per argument, never a list split on commas: a value cannot make a
+ * second label.
+ */
+export function parseLabel(text: string): [string, string] {
+  const i = text.indexOf("=");
+  if (i < 0) throw new Error(`invalid label "${text}": write key=value`);
+  const k = text.slice(0, i);
+  const v = text.slice(i + 1);
+  const keyWhy = labelKeyProblem(k);
+  if (keyWhy) throw new Error(`invalid label key "${k}": ${keyWhy}`);
+  const valueWhy = labelValueProblem(v);
+  if (valueWhy) throw new Error(`invalid label value "${v}" for ${k}: ${valueWhy}`);
+  return [k, v];
 }
 
-export function formatLabels(labels: Record<string, string>): string {
-  return Object.entries(labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(",");
+/** The `--label` arguments that carry these labels, one per label. */
+export function labelArgv(labels: Record<string, string>): string[] {
+  return Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
 }
 
 export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
   const v: Record<string, string> = {};
+  const labels: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
     if (!m) throw new Error(`unexpected argument "${a}"\n${USAGE}`);
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
-    v[m[1]!] = value;
+    if (m[1] === "label") {
+      const [k, lv] = parseLabel(value);
+      if (k in labels) throw new Error(`label "${k}" given twice`);
+      labels[k] = lv;
+    } else v[m[1]!] = value;
   }
   const known = [
     "manifest",
     "nodename",
     "run-dir",
-    "labels",
     "rr-cluster-id",
     "etcd-endpoints",
     "resync-ms",
@@ -80,7 +83,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
     manifest: v.manifest!,
     nodeName: v.nodename!,
     runDir: v["run-dir"]!,
-    labels: v.labels ? parseLabels(v.labels) : {},
+    labels,
     resyncMs: v["resync-ms"] ? Number(v["resync-ms"]) : 30_000,
     ...(v["socket-dir"] ? { socketDir: v["socket-dir"] } : {}),
   };
@@ -106,7 +109,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
 /** The argv (after `node --import tsx main.ts`) that reproduces these arguments. */
 export function daemonArgv(a: Omit<DaemonArgs, "resyncMs"> & { resyncMs?: number }): string[] {
   const argv = ["--manifest", a.manifest, "--nodename", a.nodeName, "--run-dir", a.runDir];
-  if (Object.keys(a.labels).length > 0) argv.push("--labels", formatLabels(a.labels));
+  argv.push(...labelArgv(a.labels));
   if (a.rrClusterId) argv.push("--rr-cluster-id", a.rrClusterId);
   if (a.etcdEndpoints?.length) argv.push("--etcd-endpoints", a.etcdEndpoints.join(","));
   if (a.resyncMs !== undefined) argv.push("--resync-ms", String(a.resyncMs));

@@ -1,6 +1,6 @@
 // The long-running calico-node of the lab. Run inside a host's namespace:
 //   ip netns exec <host> node --import tsx src/agent/daemon/main.ts --manifest <calico.yaml> \
-//     --nodename <name> --run-dir <dir> [--labels k=v,…] [--rr-cluster-id a.b.c.d] [--etcd-endpoints …]
+//     --nodename <name> --run-dir <dir> [--label k=v]… [--rr-cluster-id a.b.c.d] [--etcd-endpoints …]
 // Usually started through launch.ts (startAgent). Logs go to stderr, one timestamped line each.
 // SIGTERM/SIGINT: stop BIRD and exit 0, leaving the dataplane as it is.
 import { currentNetnsName } from "../cni/workload.ts";

@@ -96,7 +96,7 @@ describe("lab config", () => {
     "too-many-hosts": {
       raw: { underlayCidr: "10.0.0.0/29", hostOffset: 2, hosts: ["a", "b", "c", "d", "e", "f"] },
     },
-    "address-outside-underlay": { raw: { hosts: [{ name: "a", address: "10.1.1.1" }] } },
+    "address-outside-underlay": { raw: { hosts: [{ name: "a", address: "10.1.1.1" }, "b"] } },
     "duplicate-address": {
       raw: {
         hosts: [
@@ -130,7 +130,11 @@ describe("lab config", () => {
     "outside-bad-as": { raw: { outside: { asNumber: -5 } } },
     "routed-overlaps-underlay": { raw: { mode: "crosssubnet", routedCidr: "192.168.19.128/25" } },
     "routed-needs-encapsulation": {
-      raw: { mode: "bgp", routedCidr: "192.168.20.0/24", hosts: [{ name: "a", address: "192.168.20.5" }] },
+      raw: {
+        mode: "bgp",
+        routedCidr: "192.168.20.0/24",
+        hosts: ["m", { name: "a", address: "192.168.20.5" }],
+      },
     },
     "routed-host-on-router-address": {
       raw: {
@@ -146,7 +150,7 @@ describe("lab config", () => {
       raw: {
         mode: "crosssubnet",
         routedCidr: "192.168.20.0/24",
-        hosts: [{ name: "a", address: "192.168.21.5" }],
+        hosts: ["m", { name: "a", address: "192.168.21.5" }],
       },
     },
     "routed-not-cidr": { raw: { mode: "crosssubnet", routedCidr: "192.168.20.0" } },

@@ -2,7 +2,7 @@
 // Felix's own routes and the natOutgoing iptables-restore input.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { daemonArgv, parseDaemonArgs, parseLabels } from "../../../src/agent/daemon/args.ts";
+import { daemonArgv, parseDaemonArgs, parseLabel } from "../../../src/agent/daemon/args.ts";
 import { statusOf, type AgentStatus } from "../../../src/agent/daemon/status.ts";
 import { snapshotFromKvs } from "../../../src/agent/datastore/snapshot-cache.ts";
 import { keyFor, parseResources } from "../../../src/agent/datastore/apply.ts";
@@ -15,7 +15,7 @@ describe("daemon arguments", () => {
   it("parses the lab's command line and reproduces it", () => {
     const argv = [
       "--manifest", "/lab/calico.yaml", "--nodename", "worker-1", "--run-dir", "/lab/run/worker-1",
-      "--labels", "route-reflector=true,zone=a", "--rr-cluster-id", "244.0.0.1",
+      "--label", "route-reflector=true", "--label", "zone=a", "--rr-cluster-id", "244.0.0.1",
       "--etcd-endpoints", "http://192.168.19.165:2379",
     ]; // prettier-ignore
     const a = parseDaemonArgs(argv);
@@ -65,8 +65,9 @@ describe("daemon arguments", () => {
         ]),
       /endpoint/,
     );
-    assert.throws(() => parseLabels("a b=c"), /label key/);
-    assert.deepEqual(parseLabels("has-only, k=v"), { "has-only": "", k: "v" });
+    assert.throws(() => parseLabel("a b=c"), /label key/);
+    assert.deepEqual(parseLabel("has-only="), ["has-only", ""]);
+    assert.deepEqual(parseLabel("k=v"), ["k", "v"]);
   });
 });
 
