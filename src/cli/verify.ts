@@ -40,6 +40,7 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
 
 const ORDER: Category[] = [
   "underlay",
+  "daemons",
   "routes",
   "devices",
   "bgp",
@@ -97,6 +98,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const info = await readStack(args.stack);
     const report = await verifyLab(info.plan, info.pods, {
       deadlineMs: args.deadlineMs,
+      runDir: info.runDir,
       hostRunDir: (h) => join(info.runDir, h),
     });
     const files = await writeReports(info.runDir, info.plan, info.pods, report);
