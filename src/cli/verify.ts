@@ -75,6 +75,12 @@ export function formatVerifySummary(report: LabReport, files?: { markdown: strin
     L.push("", `failures (${failed.length}):`);
     for (const c of failed)
       L.push(`  - [${c.category}] ${c.name}`, `    expected: ${c.expected}`, `    seen:     ${c.seen}`);
+    if (failed.some((c) => c.category === "daemons"))
+      L.push(
+        "",
+        `a daemon is down: \`pulumi up --refresh --stack ${report.stack}\` starts what is gone again ` +
+          "(after `. scripts/lib/env.sh`), then verify again",
+      );
   }
   L.push("");
   if (report.capture)
