@@ -12,6 +12,7 @@ export type ProcessState =
   | { state: "running"; pid: number }
   | { state: "gone"; pid: number }
   | { state: "zombie"; pid: number }
+  | { state: "stopped"; pid: number }
   | { state: "not-ours"; pid: number; argv: string }
   | { state: "no-pid"; file: string };
 
@@ -25,6 +26,8 @@ export function classifyProcess(
   if (stat === undefined) return { state: "gone", pid };
   const letter = stat.charAt(stat.lastIndexOf(")") + 2);
   if (letter === "Z" || letter === "X") return { state: "zombie", pid };
+  // Stopped by a signal (SIGSTOP, a debugger): alive, but it answers nothing.
+  if (letter === "T" || letter === "t") return { state: "stopped", pid };
   const argv = (cmdline ?? "").split("\0").filter(Boolean);
   return ours(argv) ? { state: "running", pid } : { state: "not-ours", pid, argv: argv.join(" ") };
 }
@@ -55,6 +58,8 @@ export function processText(what: string, p: ProcessState): string {
       return `${what} is not running (pid ${p.pid} gone)`;
     case "zombie":
       return `${what} is not running (pid ${p.pid} is a zombie: it exited and was not reaped)`;
+    case "stopped":
+      return `${what} is not running (pid ${p.pid} is stopped by a signal; SIGCONT resumes it)`;
     case "not-ours":
       return `${what} is not running (pid ${p.pid} is another program now: ${p.argv.slice(0, 80) || "no argv"})`;
     case "no-pid":

@@ -84,6 +84,7 @@ describe("processes, read from /proc", () => {
       classifyProcess(7, "7 (bird) S 1 7 7", "bird\0-R\0", (a) => a[0] === "bird").state,
       "running",
     );
+    assert.equal(classifyProcess(7, "7 (bird) T 1 7 7", "bird\0-R\0", () => true).state, "stopped");
   });
 
   it("the agent's argv names its run dir", () => {
@@ -166,6 +167,7 @@ describe("the daemons' failure texts", () => {
     processCheck("etcd on master", { state: "gone", pid: 25909 }),
     processCheck("calico-node on worker-1", { state: "gone", pid: 1234 }, 3),
     processCheck("calico-node on worker-2", { state: "zombie", pid: 1301 }),
+    processCheck("calico-node on worker-2", { state: "stopped", pid: 1302 }),
     processCheck("calico-node on master", { state: "no-pid", file: "/lab/x/master/agent.pid" }),
     processCheck("calico-node on master", {
       state: "not-ours",
