@@ -154,6 +154,32 @@ describe("a wrong planner output fails verification", () => {
     texts.push(`# a planner that treats CrossSubnet as Always\n${r.text}`);
   });
 
+  it("without the ipip module, tunl0 routes are skipped (not missing) and not taken for stale ones", () => {
+    const cs = variantKvs(MODES.crosssubnet!);
+    const facts = factsFromKvs(cs);
+    const kernel = plannedKernel(cs, "master").filter((l) => !l.includes(" dev tunl0 "));
+    const why = "the agent on master runs without IP-in-IP";
+    const v = judgeRoutes(facts, expectHost(facts, "master", "eth0"), kernel, why);
+    assert.deepEqual(v.missing, []);
+    assert.deepEqual(v.unreachable, ["10.244.93.0/26 via 192.168.20.167 dev tunl0 proto bird onlink"]);
+    // Whatever this kernel shows for that block instead is not "unexplained".
+    const other = judgeRoutes(
+      facts,
+      expectHost(facts, "master", "eth0"),
+      [...kernel, "10.244.93.0/26 via 192.168.19.1 dev eth0 proto bird"],
+      why,
+    );
+    assert.deepEqual(other.unexpected, []);
+    const checks = routeChecks("master", v, why);
+    assert.deepEqual(
+      checks.map((c) => [c.ok, c.skipped]),
+      [
+        [true, undefined],
+        [true, why],
+      ],
+    );
+  });
+
   it("tunl0 with the wrong MTU or address fails the device check", () => {
     const ipip = factsFromKvs(variantKvs(MODES.ipip!));
     const want = expectHost(ipip, "worker-1", "eth0");
