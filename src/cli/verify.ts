@@ -40,6 +40,7 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
 
 const ORDER: Category[] = [
   "underlay",
+  "daemons",
   "routes",
   "devices",
   "bgp",
@@ -74,6 +75,12 @@ export function formatVerifySummary(report: LabReport, files?: { markdown: strin
     L.push("", `failures (${failed.length}):`);
     for (const c of failed)
       L.push(`  - [${c.category}] ${c.name}`, `    expected: ${c.expected}`, `    seen:     ${c.seen}`);
+    if (failed.some((c) => c.category === "daemons"))
+      L.push(
+        "",
+        `a daemon is down: \`pulumi up --refresh --stack ${report.stack}\` starts what is gone again ` +
+          "(after `. scripts/lib/env.sh`), then verify again",
+      );
   }
   L.push("");
   if (report.capture)
@@ -97,6 +104,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const info = await readStack(args.stack);
     const report = await verifyLab(info.plan, info.pods, {
       deadlineMs: args.deadlineMs,
+      runDir: info.runDir,
       hostRunDir: (h) => join(info.runDir, h),
     });
     const files = await writeReports(info.runDir, info.plan, info.pods, report);

@@ -1,35 +1,27 @@
 // Verification of a running lab, with packets: the checks `pulumi up` runs and `verify` prints.
 // Every check says what was expected and what was seen; nothing sleeps, everything retries to a deadline.
+import { dirname } from "node:path";
 import type { LabPlan } from "../lab/topology.ts";
 import { ECHO_PORT, sameSubnetHosts } from "../lab/topology.ts";
 import { scaledMs } from "../lab/timeouts.ts";
-import { birdSocketOf, readStatus } from "../agent/daemon/status.ts";
 import { inNetns, tryRun } from "../effects/exec.ts";
 import { listLinks } from "../effects/links.ts";
 import { netnsExists } from "../effects/netns.ts";
 import { vmOfNetns } from "../effects/vm-netns.ts";
-import { parseBirdProtocols, type PeerStatus } from "../agent/status/node-status.ts";
+import { parseBgpSessions, type BgpSession } from "./bird.ts";
+import { expectHost, type HostExpectation } from "./calico-rules.ts";
 import { captureDuring, classifyCapture, describePacket, type CapturedPacket } from "./capture.ts";
-import {
-  expectedEncapsulation,
-  hostExpectations,
-  missingRoutes,
-  needsIpip,
-  normalizeRoutes,
-  type RunningPod,
-} from "./expectations.ts";
+import { check, skippedCheck, type Check } from "./checks.ts";
+import { birdSocketOf, readAgentClaim } from "./daemons.ts";
+import { deadDaemons, etcdAddress, verifyDaemons } from "./daemon-checks.ts";
+import { deviceChecks, judgeRoutes, missingRoutes, routeChecks, type SeenLink } from "./host-checks.ts";
+import { expectedEncapsulation, normalizeRoutes, type RunningPod } from "./expectations.ts";
 import { podPairModeFor, ringOffsets, selectNodePodPairs, selectPodPairs } from "./pod-sample.ts";
 import { inParallel, ping } from "./ping.ts";
-import { readSnapshot } from "./snapshot.ts";
-import { verifyUnderlay, type CheckOutcome } from "./underlay.ts";
+import { readDatastore } from "./snapshot.ts";
+import { verifyUnderlay } from "./underlay.ts";
 
-export type Category =
-  "underlay" | "pod-pod" | "node-pod" | "tcp" | "nat" | "outside" | "routes" | "devices" | "capture" | "bgp";
-
-export interface Check extends CheckOutcome {
-  category: Category;
-  crossNode?: boolean;
-}
+export type { Category, Check } from "./checks.ts";
 
 export interface LabReport {
   stack: string;
@@ -41,7 +33,7 @@ export interface LabReport {
   sampling?: string;
   /** Every capture taken, when more than one (routed underlay: inside a subnet and across the router). */
   captures?: { from: string; to: string; packet?: CapturedPacket }[];
-  bgp: Record<string, PeerStatus[]>;
+  bgp: Record<string, BgpSession[]>;
   routes: Record<string, string[]>;
   /** The routes each host had to have (from the datastore), kept so drift can be found later. */
   expectedRoutes: Record<string, string[]>;
@@ -51,19 +43,10 @@ export interface LabReport {
 
 export interface VerifyOptions {
   deadlineMs?: number;
-  /** Run dir per host: its agent's status.json says where BIRD's control socket is. */
+  /** The lab's run dir (etcd's pid file is there); default: the folder that holds the hosts' run dirs. */
+  runDir?: string;
+  /** Run dir per host: the agent's pid and status.json, BIRD's pid and control socket. */
   hostRunDir: (host: string) => string;
-}
-
-function check(
-  category: Category,
-  name: string,
-  ok: boolean,
-  expected: string,
-  seen: string,
-  extra = {},
-): Check {
-  return { category, name, ok, expected, seen, ...extra };
 }
 
 async function httpGet(netns: string, ip: string, port: number): Promise<string> {
@@ -84,10 +67,6 @@ interface PingJob {
   toHost: string;
 }
 
-function skippedCheck(category: Category, name: string, expected: string, reason: string, extra = {}): Check {
-  return { category, name, ok: true, expected, seen: `skipped: ${reason}`, skipped: reason, ...extra };
-}
-
 /**
  * Why IP-in-IP cannot be checked, or undefined when it can: what the agents themselves report. An agent
  * runs crosssubnet without tunl0 when its kernel has no ipip module and says so in status.json
@@ -97,7 +76,7 @@ function skippedCheck(category: Category, name: string, expected: string, reason
 async function ipipSkipReason(plan: LabPlan, opts: VerifyOptions): Promise<string | undefined> {
   if (plan.mode !== "crosssubnet") return undefined;
   for (const h of plan.hosts) {
-    const degraded = (await readStatus(opts.hostRunDir(h.name)))?.degraded?.[0];
+    const degraded = (await readAgentClaim(opts.hostRunDir(h.name)))?.degraded?.[0];
     if (degraded) return `the agent on ${h.name} runs without IP-in-IP: ${degraded.split(";")[0]}`;
   }
   return undefined;
@@ -132,8 +111,26 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
   const underlay = await verifyUnderlay(plan, deadline);
   checks.push(...underlay.checks.map((c) => ({ ...c, category: "underlay" as const })));
 
-  // 2. Datastore-derived expectations per host: routes, devices.
-  const snapshot = await readSnapshot(plan.etcd.netns, plan.etcd.endpoint);
+  // 2. The daemons (etcd, calico-node, BIRD) alive and ready, read from the processes; etcd answers.
+  const datastore = await readDatastore(plan.etcd.netns, plan.etcd.endpoint);
+  const facts = datastore.ok ? datastore.facts : undefined;
+  const expect = new Map<string, HostExpectation | string>();
+  for (const h of plan.hosts) {
+    try {
+      if (facts) expect.set(h.name, expectHost(facts, h.name, h.ifname));
+    } catch (e) {
+      expect.set(h.name, (e as Error).message);
+    }
+  }
+  const birdOn = (host: string) => {
+    const e = expect.get(host);
+    // Without the datastore, BIRD is still expected where the mode routes with BGP.
+    return e === undefined || typeof e === "string" ? plan.mode !== "vxlan" : e.bird;
+  };
+  const runDir = opts.runDir ?? dirname(opts.hostRunDir(plan.hosts[0]!.name));
+  checks.push(...(await verifyDaemons(plan, datastore, { ...opts, runDir, birdOn })));
+
+  // 3. Datastore-derived expectations per host (Calico's rules, calico-rules.ts): routes, devices.
   const routes: Record<string, string[]> = {};
   const expectedRoutes: Record<string, string[]> = {};
   const ipipSkip = await ipipSkipReason(plan, opts);
@@ -141,93 +138,57 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
   const blocked = (a: string, b: string) =>
     ipipSkip !== undefined && a !== b && !sameSubnetHosts(host(a), host(b));
   for (const h of plan.hosts) {
-    const want = hostExpectations(snapshot, h.name, h.ifname);
-    const wanted = ipipSkip ? want.routes.filter((r) => !needsIpip(r)) : want.routes;
-    const unreachable = want.routes.filter((r) => !wanted.includes(r));
-    const got = await retry(
-      deadline,
-      async () => normalizeRoutes((await tryRun(inNetns(h.netns, ["ip", "route", "show"]))).stdout),
-      (lines) => missingRoutes(wanted, lines).length === 0,
-    );
+    const want = expect.get(h.name);
+    const readRoutes = async () =>
+      normalizeRoutes((await tryRun(inNetns(h.netns, ["ip", "route", "show"]))).stdout);
+    if (want === undefined || typeof want === "string") {
+      const why =
+        want ?? `etcd at ${etcdAddress(plan.etcd.endpoint)} is unreachable (see the daemons checks)`;
+      routes[h.name] = await readRoutes();
+      checks.push(
+        check(
+          "routes",
+          `routes on ${h.name}`,
+          false,
+          "routes derived from the datastore",
+          `not checked: ${why}`,
+        ),
+        check(
+          "devices",
+          `devices on ${h.name}`,
+          false,
+          "devices derived from the datastore",
+          `not checked: ${why}`,
+        ),
+      );
+      continue;
+    }
+    let verdict = judgeRoutes(facts!, want, [], ipipSkip);
+    const got = await retry(deadline, readRoutes, (lines) => {
+      verdict = judgeRoutes(facts!, want, lines, ipipSkip);
+      return verdict.missing.length === 0 && verdict.unexpected.length === 0;
+    });
     routes[h.name] = got;
-    expectedRoutes[h.name] = wanted;
-    const missing = missingRoutes(wanted, got);
-    checks.push(
-      check(
-        "routes",
-        `routes on ${h.name}`,
-        missing.length === 0,
-        wanted.join("; ") || "no remote blocks yet",
-        missing.length === 0 ? `all ${wanted.length} present` : `missing: ${missing.join("; ")}`,
-      ),
-    );
-    if (unreachable.length > 0)
-      checks.push(
-        skippedCheck("routes", `routes through tunl0 on ${h.name}`, unreachable.join("; "), ipipSkip!),
-      );
-    const links = await listLinks(h.netns);
-    const tunl = links.find((l) => l.ifname === "tunl0");
-    const tunlAddr = tunl?.addr_info?.find((a) => a.family === "inet");
-    if (want.tunl0 && ipipSkip) {
-      checks.push(
-        skippedCheck(
-          "devices",
-          `tunl0 on ${h.name}`,
-          `tunl0 up, ${want.tunl0.address}/32, mtu ${want.tunl0.mtu}`,
-          ipipSkip,
-        ),
-      );
-    } else if (want.tunl0) {
-      const ok =
-        tunl?.operstate !== "DOWN" && tunl?.mtu === want.tunl0.mtu && tunlAddr?.local === want.tunl0.address;
-      checks.push(
-        check(
-          "devices",
-          `tunl0 on ${h.name}`,
-          Boolean(ok),
-          `tunl0 up, ${want.tunl0.address}/32, mtu ${want.tunl0.mtu}`,
-          tunl ? `tunl0 ${tunl.operstate}, ${tunlAddr?.local ?? "no address"}, mtu ${tunl.mtu}` : "no tunl0",
-        ),
-      );
-    } else {
-      const stale = tunl && (tunl.operstate !== "DOWN" || tunlAddr);
-      checks.push(
-        check(
-          "devices",
-          `no tunl0 on ${h.name}`,
-          !stale,
-          "no tunl0 in use (absent, or down without an address)",
-          tunl ? `tunl0 ${tunl.operstate}${tunlAddr ? `, ${tunlAddr.local}` : ""}` : "no tunl0",
-        ),
-      );
-    }
-    const vx = links.find((l) => l.ifname === "vxlan.calico");
-    if (want.vxlan) {
-      const addr = vx?.addr_info?.find((a) => a.family === "inet")?.local;
-      checks.push(
-        check(
-          "devices",
-          `vxlan.calico on ${h.name}`,
-          Boolean(vx && addr === want.vxlan.address && vx.mtu === want.vxlan.mtu),
-          `vxlan.calico ${want.vxlan.address}, mtu ${want.vxlan.mtu}`,
-          vx ? `vxlan.calico ${addr ?? "no address"}, mtu ${vx.mtu}` : "no vxlan.calico",
-        ),
-      );
-    }
+    expectedRoutes[h.name] = verdict.wanted;
+    checks.push(...routeChecks(h.name, verdict, ipipSkip));
+    const links = JSON.parse(
+      (await tryRun(inNetns(h.netns, ["ip", "-d", "-j", "addr", "show"]))).stdout || "[]",
+    ) as SeenLink[];
+    checks.push(...deviceChecks(h.name, want, links, ipipSkip));
   }
 
-  // 3. BGP sessions.
-  const bgp: Record<string, PeerStatus[]> = {};
-  const anyBird = plan.hosts.some((h) => hostExpectations(snapshot, h.name, h.ifname).bird);
+  // 4. BGP sessions.
+  const bgp: Record<string, BgpSession[]> = {};
+  const anyBird = plan.hosts.some((h) => birdOn(h.name));
   if (anyBird) {
     for (const h of plan.hosts) {
       // birdc in the host's namespace: a VM host's BIRD and its socket are inside the VM.
       const runDir = opts.hostRunDir(h.name);
-      const sock = birdSocketOf(runDir, await readStatus(runDir));
+      const sock = birdSocketOf(runDir, await readAgentClaim(runDir));
       const peers = await retry(
         deadline,
         async () =>
-          parseBirdProtocols(
+          parseBgpSessions(
             (await tryRun(inNetns(h.netns, ["birdc", "-s", sock, "show", "protocols"]))).stdout,
           ),
         (ps) => ps.length > 0 && ps.every((p) => p.info.startsWith("Established")),
@@ -330,7 +291,7 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
   }
 
   // 6. natOutgoing: a pod reaches the outside host, which sees the node's address, not the pod's.
-  const natPools = snapshot.pools.filter((p) => p.spec.natOutgoing && !p.spec.disabled);
+  const natPools = (facts?.pools ?? []).filter((p) => p.natOutgoing && !p.disabled);
   const natPod = pods[0];
   if (natPod && natPools.length > 0) {
     const nodeIP = host(natPod.host).address;
@@ -464,12 +425,34 @@ export function formatLabFailures(report: LabReport): string {
   return lines.join("\n");
 }
 
+/** The daemons that are not alive and ready (etcd not answering among them), each as a sentence. */
+export async function deadDaemonsOf(
+  plan: LabPlan,
+  dirs: { runDir: string; hostRunDir: (host: string) => string },
+): Promise<string[]> {
+  const datastore = await readDatastore(plan.etcd.netns, plan.etcd.endpoint);
+  const facts = datastore.ok ? datastore.facts : undefined;
+  const birdOn = (name: string) => {
+    try {
+      return facts ? expectHost(facts, name, "eth0").bird : plan.mode !== "vxlan";
+    } catch {
+      return plan.mode !== "vxlan";
+    }
+  };
+  return deadDaemons(plan, datastore, { ...dirs, birdOn });
+}
+
 /**
- * Drift a refresh can see without sending a packet: pod namespaces gone, or routes the lab had that are
- * missing now. Empty when the lab still looks as verified.
+ * Drift a refresh or a diff can see without sending a packet: a daemon that is not alive and ready (etcd
+ * not answering among them), pod namespaces gone, or routes the lab had that are missing now. Empty when
+ * the lab still looks as verified.
  */
-export async function findDrift(plan: LabPlan, expectedRoutes: Record<string, string[]>): Promise<string[]> {
-  const drift: string[] = [];
+export async function findDrift(
+  plan: LabPlan,
+  expectedRoutes: Record<string, string[]>,
+  dirs: { runDir: string; hostRunDir: (host: string) => string },
+): Promise<string[]> {
+  const drift = await deadDaemonsOf(plan, dirs);
   const local = new Set(
     (await tryRun(["ip", "netns", "list"])).stdout.split("\n").map((l) => l.split(" ")[0]),
   );

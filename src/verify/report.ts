@@ -10,6 +10,7 @@ import type { Category, LabReport } from "./lab.ts";
 
 const CATEGORY_TITLES: Record<Category, string> = {
   underlay: "Underlay: host to host",
+  daemons: "Daemons: etcd, calico-node, BIRD",
   "pod-pod": "Pod to pod",
   "node-pod": "Node to pod",
   tcp: "TCP (HTTP to the echo server)",

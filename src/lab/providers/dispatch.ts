@@ -15,7 +15,10 @@ function strip(props: Props): Props {
 }
 
 export async function diff(kind: string, _id: string, olds: Props, news: Props) {
-  return diffInputs(handler(kind).replaceOn, strip(olds), strip(news));
+  const h = handler(kind);
+  const d = diffInputs(h.replaceOn, strip(olds), strip(news));
+  if (d.changes || !h.stale) return d;
+  return (await h.stale(strip(olds) as never)).length > 0 ? { ...d, changes: true } : d;
 }
 
 export async function create(kind: string, inputs: Props) {

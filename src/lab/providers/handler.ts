@@ -21,6 +21,11 @@ export interface Handler<I extends object, O extends object = I> {
   read(id: string, props: O): Promise<O | undefined>;
   update?(id: string, olds: O, news: I): Promise<O>;
   delete(id: string, props: O): Promise<void>;
+  /**
+   * What the machine shows now that makes the outputs stale although no input changed (a verification
+   * whose daemons died): non-empty, and the next `up` runs update. Asked by diff; few handlers have it.
+   */
+  stale?(props: O): Promise<string[]>;
 }
 
 /** Inputs compared by value, the way the engine shows them. */

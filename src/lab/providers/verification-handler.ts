@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { LabPlan } from "../topology.ts";
 import type { RunningPod } from "../../verify/expectations.ts";
-import { findDrift, formatLabFailures, verifyLab, type LabReport } from "../../verify/lab.ts";
+import { deadDaemonsOf, findDrift, formatLabFailures, verifyLab, type LabReport } from "../../verify/lab.ts";
 import { writeReports } from "../../verify/report.ts";
 import type { Handler } from "./handler.ts";
 import { scaledMs } from "../timeouts.ts";
@@ -39,6 +39,7 @@ export function checkLines(report: LabReport): string[] {
 async function verify(inputs: VerificationInputs): Promise<VerificationOutputs> {
   const report = await verifyLab(inputs.plan, inputs.pods, {
     deadlineMs: scaledMs(inputs.deadlineMs),
+    runDir: inputs.runDir,
     hostRunDir: (h) => join(inputs.runDir, h),
   });
   const files = await writeReports(inputs.runDir, inputs.plan, inputs.pods, report);
@@ -61,6 +62,11 @@ async function verify(inputs: VerificationInputs): Promise<VerificationOutputs> 
   };
 }
 
+const dirsOf = (i: Pick<VerificationInputs, "runDir">) => ({
+  runDir: i.runDir,
+  hostRunDir: (h: string) => join(i.runDir, h),
+});
+
 /** Verification as a resource: it runs when the lab is created or changes, and fails the update if a check fails. */
 export const verificationHandler: Handler<VerificationInputs, VerificationOutputs> = {
   replaceOn: [],
@@ -69,8 +75,12 @@ export const verificationHandler: Handler<VerificationInputs, VerificationOutput
   },
   async read(_id, props) {
     const { drift: _old, ...rest } = props;
-    const drift = await findDrift(props.plan, props.expectedRoutes ?? {});
+    const drift = await findDrift(props.plan, props.expectedRoutes ?? {}, dirsOf(props));
     return drift.length > 0 ? { ...rest, drift } : rest;
+  },
+  // A dead daemon (or an etcd that does not answer) makes the next plain `up` verify again, and fail.
+  async stale(props) {
+    return deadDaemonsOf(props.plan, dirsOf(props));
   },
   async update(_id, _olds, news) {
     return verify(news);

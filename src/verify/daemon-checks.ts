@@ -1,0 +1,130 @@
+// The "daemons" checks: etcd, every calico-node and every BIRD alive and ready, and etcd answering, as
+// `kubectl get pods -n kube-system` would show them. Each failure names the daemon, where it runs and why.
+import { join } from "node:path";
+import type { LabPlan } from "../lab/topology.ts";
+import { check, type Check } from "./checks.ts";
+import {
+  agentArgv,
+  agentNotReady,
+  birdAnswers,
+  birdArgv,
+  birdSocketOf,
+  etcdArgv,
+  probePid,
+  probeProcess,
+  processText,
+  readAgentClaim,
+  restartsText,
+  supervisorRestarts,
+  type ProcessState,
+} from "./daemons.ts";
+import type { DatastoreRead } from "./snapshot.ts";
+
+/** "http://192.168.19.165:2379" → "192.168.19.165:2379". */
+export const etcdAddress = (endpoint: string) => endpoint.replace(/^https?:\/\//, "");
+
+/** The datastore read as a check. Pure. */
+export function etcdAnswersCheck(endpoint: string, read: DatastoreRead): Check {
+  const at = `etcd at ${etcdAddress(endpoint)}`;
+  return check(
+    "daemons",
+    `${at} answers`,
+    read.ok,
+    "a status reply and the datastore's keys",
+    read.ok
+      ? `etcd ${read.version} answered: ${read.facts.nodes.length} nodes, ${read.facts.pools.length} pools, ` +
+          `${read.facts.blocks.length} blocks, ${read.facts.endpoints.length} workload endpoints` +
+          (read.unreadable.length > 0 ? `; unreadable values under ${read.unreadable.join(", ")}` : "")
+      : `${at} is unreachable: ${read.reason}`,
+  );
+}
+
+/** A daemon's process as a check. Pure. */
+export function processCheck(what: string, p: ProcessState, restarts?: number, notReady?: string): Check {
+  const ok = p.state === "running" && notReady === undefined;
+  const seen =
+    p.state === "running" && notReady !== undefined
+      ? `${what} is running (pid ${p.pid}) but not ready: ${notReady}`
+      : processText(what, p);
+  return check(
+    "daemons",
+    `${what} is running and ready`,
+    ok,
+    "alive, not a zombie, our argv; ready",
+    seen + restartsText(restarts),
+  );
+}
+
+/** BIRD as a check: its process (where this machine can see it) and its answer on the control socket. Pure. */
+export function birdCheck(what: string, p: ProcessState | undefined, socket: string, silent?: string): Check {
+  const dead = p && p.state !== "running" ? processText(what, p) : undefined;
+  const ok = dead === undefined && silent === undefined;
+  return check(
+    "daemons",
+    `${what} is running and answers`,
+    ok,
+    `"Daemon is up and running" on ${socket}`,
+    dead ??
+      (silent !== undefined
+        ? `${what} does not answer on ${socket}: ${silent}`
+        : `${what} answers on ${socket}`),
+  );
+}
+
+export interface DaemonOptions {
+  runDir: string;
+  hostRunDir: (host: string) => string;
+  /** Whether BIRD runs on the host (Calico's rule: not when every pool is VXLAN). */
+  birdOn: (host: string) => boolean;
+}
+
+export async function verifyDaemons(
+  plan: LabPlan,
+  datastore: DatastoreRead,
+  o: DaemonOptions,
+): Promise<Check[]> {
+  const checks: Check[] = [];
+  const master = plan.etcd.host;
+  checks.push(
+    processCheck(
+      `etcd on ${master}`,
+      await probeProcess(join(o.runDir, "etcd.pid"), etcdArgv),
+      await supervisorRestarts(join(o.runDir, "etcd.supervise.json")),
+    ),
+  );
+  checks.push(etcdAnswersCheck(plan.etcd.endpoint, datastore));
+  for (const h of plan.hosts) {
+    const dir = o.hostRunDir(h.name);
+    const agent = await probeProcess(join(dir, "agent.pid"), agentArgv(dir));
+    const claim = await readAgentClaim(dir);
+    // The status names the daemon's own pid: it must be alive too (a supervisor may stand in agent.pid).
+    const claimed =
+      claim?.pid !== undefined && agent.state === "running" && claim.pid !== agent.pid
+        ? await probePid(claim.pid, () => true)
+        : undefined;
+    checks.push(
+      processCheck(
+        `calico-node on ${h.name}`,
+        agent,
+        await supervisorRestarts(join(dir, "agent.supervise.json")),
+        agent.state === "running" ? agentNotReady(claim, claimed) : undefined,
+      ),
+    );
+    if (!o.birdOn(h.name)) continue;
+    const socket = birdSocketOf(dir, claim);
+    // A VM host's bird.pid names a pid inside the VM: only its socket is asked there.
+    const bird = h.vm ? undefined : await probeProcess(join(dir, "bird.pid"), birdArgv);
+    const silent = bird && bird.state !== "running" ? undefined : await birdAnswers(h.netns, socket);
+    checks.push(birdCheck(`BIRD on ${h.name}`, bird, socket, silent));
+  }
+  return checks;
+}
+
+/** What a refresh or a diff sees without a packet: the daemons that are not alive and ready. */
+export async function deadDaemons(
+  plan: LabPlan,
+  datastore: DatastoreRead,
+  o: DaemonOptions,
+): Promise<string[]> {
+  return (await verifyDaemons(plan, datastore, o)).filter((c) => !c.ok).map((c) => c.seen);
+}
