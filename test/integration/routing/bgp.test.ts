@@ -273,32 +273,42 @@ describe("routing: BGP mode, 3 hosts × 2 pods", { skip: !isRoot() && "needs roo
     const files = runFiles(h.runDir);
     const from = lab.pods.find((p) => p.host === "node-1")!;
     const to = lab.pods.find((p) => p.host === h.name)!;
-    let t0 = 0;
+    let took = 0;
+    let inRecovery = false;
     // Across the restarting node: its kernel keeps the /26s learned from its peers, they keep its /26.
     const loss = await lossDuring(from.podNetns, to.ip, async () => {
-      t0 = Date.now();
       process.kill(before, "SIGKILL");
-      await waitFor(
-        "a new BIRD",
-        async () => ((await readStatus(h.runDir))?.birdPid ?? before) !== before,
+      took = await waitFor(
+        "a new BIRD with every session Established and every route",
+        async () => {
+          const st = await readStatus(h.runDir);
+          if (!st?.birdPid || st.birdPid === before) return false;
+          const status = await tryRun(["birdc", "-s", files.birdSocket, "show", "status"]);
+          inRecovery ||= /recovery in progress/i.test(status.stdout);
+          const peers = parseBirdProtocols(await showProtocols(files.birdSocket).catch(() => ""));
+          return peers.length === 2 && peers.every((p) => p.info === "Established") && (await allRoutes());
+        },
         5000,
-        20,
+        50,
       );
     });
     t.diagnostic(`BIRD killed: ${loss.summary} at 50 ms pings, ${loss.lostMs} ms of pod traffic lost`);
     assert.ok(loss.lostMs <= 100, `BIRD restart lost ${loss.lostMs} ms of pod traffic (${loss.summary})`);
-    const took = await waitFor(
-      "a new BIRD with every session Established and every route",
+    assert.ok(took <= 5000, `took ${took} ms`);
+    // Its graceful restart recovery ends with the sessions (End-of-RIB from both peers), not after
+    // BIRD's 240 s wait: from then on its kernel table follows BGP again.
+    const recovered = await waitFor(
+      "graceful restart recovery over",
       async () => {
-        const st = await readStatus(h.runDir);
-        if (!st?.birdPid || st.birdPid === before) return false;
-        const peers = parseBirdProtocols(await showProtocols(files.birdSocket).catch(() => ""));
-        return peers.length === 2 && peers.every((p) => p.info === "Established") && (await allRoutes());
+        const r = await tryRun(["birdc", "-s", files.birdSocket, "show", "status"]);
+        return r.exitCode === 0 && !/recovery/i.test(r.stdout);
       },
-      5000,
+      10_000,
       50,
     );
-    assert.ok(Date.now() - t0 <= 10_000, `took ${took} ms`);
+    t.diagnostic(
+      `graceful restart recovery (seen in progress: ${inRecovery}) over ${recovered} ms after the routes were back`,
+    );
     t.diagnostic(`BIRD killed → new BIRD, sessions Established and all routes back after ${took} ms`);
     assert.match(
       await readFile(files.agentLog, "utf8"),
