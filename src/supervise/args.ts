@@ -9,6 +9,7 @@ export function superviseArgv(spec: Omit<ServiceSpec, "backoff">): string[] {
     "--grace-ms", String(spec.graceMs),
     ...(spec.statusJson ? ["--status-json", spec.statusJson] : []),
     ...(spec.cwd ? ["--cwd", spec.cwd] : []),
+    ...(spec.finalExitCodes?.length ? ["--final-exit-codes", spec.finalExitCodes.join(",")] : []),
     "--",
     ...spec.argv,
   ]; // prettier-ignore
@@ -26,7 +27,7 @@ export function parseSuperviseArgs(argv: readonly string[]): ServiceSpec {
     if (!key.startsWith("--") || value === undefined) throw new Error(`supervise: bad option ${key}`);
     opts.set(key.slice(2), value);
   }
-  const known = new Set(["name", "run-dir", "grace-ms", "status-json", "cwd"]);
+  const known = new Set(["name", "run-dir", "grace-ms", "status-json", "cwd", "final-exit-codes"]);
   for (const k of opts.keys()) if (!known.has(k)) throw new Error(`supervise: unknown option --${k}`);
   const name = opts.get("name");
   const runDir = opts.get("run-dir");
@@ -35,6 +36,10 @@ export function parseSuperviseArgs(argv: readonly string[]): ServiceSpec {
   if (!Number.isInteger(grace) || grace < 0) throw new Error(`supervise: --grace-ms ${opts.get("grace-ms")}`);
   const statusJson = opts.get("status-json");
   const cwd = opts.get("cwd");
+  const finals = opts.get("final-exit-codes");
+  const finalExitCodes = finals ? finals.split(",").map(Number) : [];
+  if (finalExitCodes.some((c) => !Number.isInteger(c) || c < 0 || c > 255))
+    throw new Error(`supervise: --final-exit-codes ${finals}`);
   return {
     name,
     runDir,
@@ -42,5 +47,6 @@ export function parseSuperviseArgs(argv: readonly string[]): ServiceSpec {
     argv: argv.slice(sep + 1),
     ...(statusJson ? { statusJson } : {}),
     ...(cwd ? { cwd } : {}),
+    ...(finalExitCodes.length ? { finalExitCodes } : {}),
   };
 }

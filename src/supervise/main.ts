@@ -1,12 +1,12 @@
 // The supervisor process of one lab service (see supervisor.ts), started detached by a provider:
 //   node dist/bin/supervise.mjs --name <name> --run-dir <dir> [--grace-ms N] [--status-json F]
-//     [--cwd DIR] -- <argv of the service…>
+//     [--cwd DIR] [--final-exit-codes 3,…] -- <argv of the service…>
 // SIGTERM or SIGINT: stop the service, then exit 0.
 import { parseSuperviseArgs } from "./args.ts";
 import { Supervisor } from "./supervisor.ts";
 
 try {
-  const sup = new Supervisor(parseSuperviseArgs(process.argv.slice(2)));
+  const sup = new Supervisor(parseSuperviseArgs(process.argv.slice(2)), () => process.exit(0));
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;

@@ -37,6 +37,11 @@ export interface ServiceSpec {
   statusJson?: string;
   /** On stop: SIGTERM to the service's process group, SIGKILL after this long (ms; 0: SIGKILL at once). */
   graceMs: number;
+  /**
+   * Exit codes that mean "starting again cannot help" (the agent's 3: it refuses this kernel): the
+   * service is left stopped, as systemd's RestartPreventExitStatus, and the supervisor ends.
+   */
+  finalExitCodes?: readonly number[];
   backoff?: Backoff;
 }
 
@@ -83,7 +88,11 @@ export class Supervisor {
   /** Resolves when the current child has exited (and its group was cleaned up). */
   private childGone: Promise<void> = Promise.resolve();
 
-  constructor(readonly spec: ServiceSpec) {
+  constructor(
+    readonly spec: ServiceSpec,
+    /** The supervisor has nothing left to do (the service exited with a final code). */
+    private readonly onFinal: () => void = () => {},
+  ) {
     this.files = superviseFiles(spec.runDir, spec.name);
     this.backoff = spec.backoff ?? DEFAULT_BACKOFF;
     this.status = initialStatus(spec.name, process.pid, new Date());
@@ -179,9 +188,15 @@ export class Supervisor {
 
   private async afterExit(exit: ServiceExit): Promise<void> {
     const how = exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    if (this.stopping) {
+    const final = exit.code !== null && (this.spec.finalExitCodes ?? []).includes(exit.code);
+    if (this.stopping || final) {
       await this.publish(stopped(this.status, new Date(), exit));
       await this.markService("stopped");
+      if (final && !this.stopping) {
+        this.log(`${how}: a final exit code, not starting it again`);
+        await rm(this.files.pid, { force: true });
+        this.onFinal();
+      }
       return;
     }
     this.delay = restartDelay(this.backoff, this.delay, exit.ranMs);

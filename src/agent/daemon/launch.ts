@@ -137,7 +137,16 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
       }),
     ]); // prettier-ignore
     await startSupervised(
-      { name: AGENT_SERVICE, runDir, argv, cwd: REPO_ROOT, statusJson: files.status, graceMs: STOP_GRACE_MS },
+      {
+        name: AGENT_SERVICE,
+        runDir,
+        argv,
+        cwd: REPO_ROOT,
+        statusJson: files.status,
+        graceMs: STOP_GRACE_MS,
+        // main.ts exits 3 when it refuses this kernel (preflight): starting it again cannot help.
+        finalExitCodes: [3],
+      },
       { ...process.env, [LAUNCH_ENV]: launch },
     );
   }

@@ -109,6 +109,29 @@ describe("service supervisor (real processes)", { timeout: 60_000 }, () => {
     assert.equal(s.lastExit?.code, 3);
   });
 
+  it("a final exit code (the agent's refusal): not started again, stopped, the supervisor gone", async () => {
+    const dir = await scratch();
+    await startSupervised({
+      name: "loop",
+      runDir: dir,
+      argv: ["sh", "-c", "exit 3"],
+      graceMs: 0,
+      finalExitCodes: [3],
+    });
+    const s = await until("stopped", async () => {
+      const st = await readSuperviseStatus(dir, "loop");
+      return st?.state === "stopped" ? st : false;
+    });
+    assert.equal(s.starts, 1);
+    assert.equal(s.lastExit?.code, 3);
+    await until("the supervisor gone", () => !alive(s.supervisorPid));
+    assert.equal((await readSuperviseStatus(dir, "loop"))?.starts, 1, "never started again");
+    assert.match(
+      await readFile(join(dir, "loop.log"), "utf8"),
+      /exited with code 3: a final exit code, not starting it again/,
+    );
+  });
+
   it("a dead service's status file stops saying ready; stop leaves nothing running and only the log", async () => {
     const dir = await scratch();
     const status = join(dir, "status.json");

@@ -81,6 +81,7 @@ describe("supervisor command line", () => {
       graceMs: 8000,
       statusJson: "/lab/run/worker-1/status.json",
       cwd: "/repo",
+      finalExitCodes: [3, 4],
       argv: ["ip", "netns", "exec", "w1", "node", "agent.mjs", "--", "--name", "x"],
     };
     assert.deepEqual(parseSuperviseArgs(superviseArgv(spec)), spec);
@@ -97,6 +98,10 @@ describe("supervisor command line", () => {
     assert.throws(
       () => parseSuperviseArgs(["--name", "a", "--run-dir", "/r", "--grace-ms", "-1", "--", "x"]),
       /--grace-ms -1/,
+    );
+    assert.throws(
+      () => parseSuperviseArgs(["--name", "a", "--run-dir", "/r", "--final-exit-codes", "3,x", "--", "x"]),
+      /--final-exit-codes 3,x/,
     );
   });
 });
