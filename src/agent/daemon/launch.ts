@@ -115,7 +115,9 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
   const files = runFiles(runDir);
   await mkdir(runDir, { recursive: true });
   let launch = (await readFile(files.agentLaunch, "utf8").catch(() => "")).trim();
-  if (!(await supervisorOf(runDir, AGENT_SERVICE))) {
+  // A supervisor already runs: its agent is up, or dead and about to start again; wait for it.
+  const fresh = !(await supervisorOf(runDir, AGENT_SERVICE));
+  if (fresh) {
     // An agent of before supervisors (or whose supervisor was killed) is stopped, not adopted: only a
     // supervised agent is started again when it dies.
     if ((await daemonPid(runDir)) !== null) await stopAgent(runDir);
@@ -158,12 +160,13 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
     const sup = await supervisorOf(runDir, AGENT_SERVICE);
     const ours = statusOf(st, pid ?? -1, launch || undefined);
     if (ours && pid !== null && st.phase === "ready") return { pid, status: st };
+    // Dying while starting fails a fresh start; an agent its supervisor restarts is waited for.
     const failed =
-      ours && (st.phase === "error" || st.phase === "restarting")
+      ours && (st.phase === "error" || (fresh && st.phase === "restarting"))
         ? (st.error ?? st.phase)
         : !sup
           ? "its supervisor is gone"
-          : sup.status.state !== "running"
+          : fresh && sup.status.state !== "running"
             ? describe(sup.status)
             : null;
     if (failed || Date.now() > until) {
