@@ -1,12 +1,17 @@
 // Long-running lab processes (etcd, BIRD for the outside router, echo servers) started inside a namespace,
 // detached from whoever started them (Pulumi's provider process ends; the lab goes on), with their pid
 // and log in a run folder, so that delete can find and stop them later. Every start has its stop.
+// A supervised daemon runs under its own supervisor process (src/supervise/), which starts it again with
+// backoff when it dies; <name>.pid is then the daemon's current pid, <name>.supervise.json its state.
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { assertNetnsName } from "./names.ts";
 import { inNetns } from "./exec.ts";
+import { startSupervised, stopSupervised, supervisorOf } from "../supervise/control.ts";
+import { superviseFiles } from "../supervise/supervisor.ts";
+import { describe, type SuperviseStatus } from "../supervise/state.ts";
 
 export interface DaemonSpec {
   /** Short name: files are <runDir>/<name>.pid and <name>.log. */
@@ -18,6 +23,10 @@ export interface DaemonSpec {
   /** Resolves true once the daemon serves; polled until the deadline. */
   ready: () => Promise<boolean>;
   deadlineMs?: number;
+  /** Run under a supervisor that restarts it when it dies (default: started once, as QEMU is). */
+  supervised?: boolean;
+  /** A supervised daemon's stop: SIGTERM, SIGKILL after this long (ms; 0: SIGKILL at once). Default 3000. */
+  stopGraceMs?: number;
 }
 
 const pidFile = (runDir: string, name: string) => join(runDir, `${name}.pid`);
@@ -59,9 +68,47 @@ async function logTail(runDir: string, name: string, lines = 8): Promise<string>
   }
 }
 
+/** A supervised daemon's state while its supervisor runs (null: no supervisor, so nothing restarts it). */
+export async function daemonSupervision(runDir: string, name: string): Promise<SuperviseStatus | null> {
+  return (await supervisorOf(runDir, name))?.status ?? null;
+}
+
+async function startSupervisedDaemon(spec: DaemonSpec): Promise<number> {
+  const argv = inNetns(assertNetnsName(spec.netns), spec.argv);
+  if (!(await supervisorOf(spec.runDir, spec.name))) {
+    await startSupervised(
+      { name: spec.name, runDir: spec.runDir, argv, graceMs: spec.stopGraceMs ?? 3000 },
+      { ...process.env, ...spec.env },
+    );
+  }
+  const deadline = spec.deadlineMs ?? 20_000;
+  const until = Date.now() + deadline;
+  for (;;) {
+    const sup = await supervisorOf(spec.runDir, spec.name);
+    const pid = await daemonPid(spec.runDir, spec.name);
+    const failed = !sup
+      ? "its supervisor is gone"
+      : sup.status.state !== "running"
+        ? describe(sup.status)
+        : null;
+    if (failed || Date.now() > until) {
+      const tail = await logTail(spec.runDir, spec.name);
+      await stopDaemon(spec.runDir, spec.name, 0);
+      throw new Error(
+        failed
+          ? `${spec.name} exited while starting in ${spec.netns}: ${argv.join(" ")} (${failed})\n  ${tail}`
+          : `${spec.name} in ${spec.netns} was not ready after ${deadline} ms\n  ${tail}`,
+      );
+    }
+    if (pid && (await spec.ready().catch(() => false))) return pid;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /** Starts the daemon in its own process group and waits until it is ready; on failure stops it and throws. */
 export async function startDaemon(spec: DaemonSpec): Promise<number> {
   await mkdir(spec.runDir, { recursive: true });
+  if (spec.supervised) return startSupervisedDaemon(spec);
   const existing = await daemonPid(spec.runDir, spec.name);
   if (existing) return existing;
   const fd = openSync(logFile(spec.runDir, spec.name), "a");
@@ -103,6 +150,8 @@ export async function startDaemon(spec: DaemonSpec): Promise<number> {
  * Nothing running is not an error.
  */
 export async function stopDaemon(runDir: string, name: string, graceMs = 3000): Promise<void> {
+  // Supervised: the supervisor stops the daemon with the grace it was given, then exits.
+  if (await stopSupervised(runDir, name, graceMs + 3000)) graceMs = 0;
   const pid = await daemonPid(runDir, name);
   if (pid) {
     const signal = (sig: NodeJS.Signals) => {
@@ -130,4 +179,5 @@ export async function stopDaemon(runDir: string, name: string, graceMs = 3000): 
   }
   await rm(pidFile(runDir, name), { force: true });
   await rm(logFile(runDir, name), { force: true });
+  await rm(superviseFiles(runDir, name).status, { force: true });
 }

@@ -1,4 +1,8 @@
-// BIRD as a supervised child: `bird -f -c <conf> -s <socket>`, restarted with backoff when it dies.
+// BIRD as a supervised child: `bird -f -R -c <conf> -s <socket>`, restarted with the lab's backoff
+// (src/supervise/state.ts) when it dies. `-R` is graceful restart recovery, as calico-node runs BIRD:
+// a BIRD started after a crash keeps the kernel routes its predecessor left (`graceful restart` on the
+// kernel protocol defers removing stale ones) until its BGP sessions are back and their End-of-RIB
+// arrived, and its peers keep its routes meanwhile (they are GR helpers), so forwarding goes on.
 // A BIRD left running by a previous agent (the agent was killed, BIRD was not) is adopted rather than
 // restarted, so the node's BGP sessions and routes survive an agent restart; an adopted BIRD is watched
 // by polling, and replaced by a child of ours when it dies.
@@ -6,6 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { BIRD_BIN, birdConfigure, type BirdcResult } from "./birdc.ts";
+import { DEFAULT_BACKOFF, restartDelay } from "../../supervise/state.ts";
 
 export interface BirdPaths {
   config: string;
@@ -58,7 +63,8 @@ export class BirdSupervisor {
   private stopping = false;
   /** stop() was called: nothing starts BIRD again. */
   private closed = false;
-  private backoffMs = 200;
+  /** The delay before the last restart (null: none yet, or reset after a healthy run). */
+  private backoffMs: number | null = null;
   private startedAt = 0;
   restarts = 0;
 
@@ -111,7 +117,7 @@ export class BirdSupervisor {
     // in the middle of a shutdown. stopAgent stops it through bird.pid if the agent could not.
     const child = spawn(
       this.paths.binary ?? BIRD_BIN,
-      ["-f", "-c", this.paths.config, "-s", this.paths.socket],
+      ["-f", "-R", "-c", this.paths.config, "-s", this.paths.socket],
       {
         stdio: ["ignore", fd, fd],
         detached: true,
@@ -136,10 +142,10 @@ export class BirdSupervisor {
 
   private scheduleRestart(): void {
     if (this.stopping || this.restartTimer) return;
-    // Ran for a while: it was not a crash loop, start again quickly.
-    if (Date.now() - this.startedAt > 10_000) this.backoffMs = 200;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+    // An adopted BIRD's run began before this agent: count it as healthy.
+    const ran = this.startedAt === 0 ? Infinity : Date.now() - this.startedAt;
+    const delay = restartDelay(DEFAULT_BACKOFF, this.backoffMs, ran);
+    this.backoffMs = delay;
     this.restarts++;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;

@@ -190,8 +190,14 @@ export class Agent {
         if (!relevant) this.publishCounters();
         return relevant;
       },
-      onReconnect: () => this.cache.invalidate(),
-      onError: (e) => this.log(`watch: ${e.message}`),
+      onReconnect: () => {
+        this.cache.invalidate();
+        void this.datastoreUp(true);
+      },
+      onError: (e) => {
+        this.log(`watch: ${e.message}`);
+        if (/^disconnected/.test(e.message)) void this.datastoreUp(false, e.message);
+      },
     });
     try {
       await this.pass(true);
@@ -335,6 +341,19 @@ export class Agent {
     this.appliedPlan = plan;
     this.publishCounters();
     return plan;
+  }
+
+  /**
+   * The datastore's reachability in status.json, as calico-node's readiness says: while etcd is away the
+   * node is "unready" (what it programmed stays, BIRD keeps routing) and `lastError` names etcd.
+   */
+  private datastoreUp(up: boolean, why = ""): Promise<void> | undefined {
+    if (this.stopped || this.status.phase === "starting") return;
+    if (!up && this.status.phase === "ready") {
+      const at = this.settings.etcd.endpoints.join(",");
+      return this.publish({ phase: "unready", lastError: `etcd at ${at} is unreachable: watch ${why}` });
+    }
+    if (up && this.status.phase === "unready") return this.publish({ phase: "ready", lastError: undefined });
   }
 
   /** What the agent keeps on the host: its underlay address and routes, its workloads' routes. */

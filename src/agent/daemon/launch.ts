@@ -1,9 +1,10 @@
 // Starting and stopping the agent daemon from the root namespace (what the lab's providers call).
-// The daemon runs detached in its own session/process group (`ip netns exec <host> node … main.ts`),
-// stdout+stderr appended to <runDir>/agent.log, its pid in <runDir>/agent.pid.
-import { spawn } from "node:child_process";
+// The daemon runs under its supervisor (src/supervise/, as calico-node's runsv runs felix and confd):
+// `ip netns exec <host> node dist/bin/agent.mjs …` in its own process group, started again with backoff
+// when it dies, stdout+stderr appended to <runDir>/agent.log, its current pid in <runDir>/agent.pid,
+// the supervisor's state in <runDir>/agent.supervise.json. BIRD has a session of its own: it keeps
+// running (and its routes stay) while the agent is down, and the restarted agent adopts it.
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,12 @@ import { bundlePath, entryArgv } from "../../build/bundles.ts";
 import { daemonArgv } from "./args.ts";
 import type { UnderlayRoute } from "../felix/host.ts";
 import { birdSocketOf, LAUNCH_ENV, readStatus, runFiles, statusOf, type AgentStatus } from "./status.ts";
+import { startSupervised, stopSupervised, supervisorOf } from "../../supervise/control.ts";
+import { superviseFiles } from "../../supervise/supervisor.ts";
+import { describe } from "../../supervise/state.ts";
+
+/** The agent's service name under its supervisor: agent.pid, agent.log, agent.supervise.json. */
+export const AGENT_SERVICE = "agent";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The daemon's bundle (dist/bin/agent.mjs): its path in a process's argv says the process is our daemon. */
@@ -42,6 +49,9 @@ export interface StartAgentOptions {
   underlayRoutes?: UnderlayRoute[];
 }
 
+/** A stopping agent stops BIRD first (BIRD withdraws its routes): SIGKILL only after this long (ms). */
+const STOP_GRACE_MS = 8000;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function readPid(file: string): Promise<number | null> {
@@ -63,6 +73,11 @@ async function daemonPid(runDir: string): Promise<number | null> {
 
 export async function agentRunning(runDir: string): Promise<boolean> {
   return (await daemonPid(resolve(runDir))) !== null;
+}
+
+/** Whether the agent's supervisor runs (the agent is up, or down and about to be started again). */
+export async function agentSupervised(runDir: string): Promise<boolean> {
+  return (await supervisorOf(resolve(runDir), AGENT_SERVICE)) !== null;
 }
 
 async function tail(file: string, lines = 30): Promise<string> {
@@ -102,53 +117,62 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
   const runDir = resolve(o.runDir);
   const files = runFiles(runDir);
   await mkdir(runDir, { recursive: true });
-  const existing = await daemonPid(runDir);
-  if (existing !== null) {
-    const st = await readStatus(runDir);
-    const launched = await readFile(files.agentLaunch, "utf8").catch(() => undefined);
-    if (statusOf(st, existing, launched?.trim()) && st.phase === "ready")
-      return { pid: existing, status: st };
+  let launch = (await readFile(files.agentLaunch, "utf8").catch(() => "")).trim();
+  // A supervisor already runs: its agent is up, or dead and about to start again; wait for it.
+  const fresh = !(await supervisorOf(runDir, AGENT_SERVICE));
+  if (fresh) {
+    // An agent of before supervisors (or whose supervisor was killed) is stopped, not adopted: only a
+    // supervised agent is started again when it dies.
+    if ((await daemonPid(runDir)) !== null) await stopAgent(runDir);
+    await rm(files.status, { force: true });
+    launch = randomBytes(8).toString("hex");
+    await writeFile(files.agentLaunch, `${launch}\n`);
+    // In a VM host's namespace, through a local vm-exec that stands for the daemon (see src/vm/guest/).
+    const argv = inNetns(assertNetnsName(o.hostNetns), [
+      ...(await entryArgv("agent")),
+      ...daemonArgv({
+        manifest: resolve(o.manifestPath),
+        nodeName: o.nodeName,
+        runDir,
+        labels: o.labels ?? {},
+        ...(o.rrClusterId ? { rrClusterId: o.rrClusterId } : {}),
+        ...(o.etcdEndpoints ? { etcdEndpoints: o.etcdEndpoints } : {}),
+        ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
+        ...(o.socketDir ? { socketDir: o.socketDir } : {}),
+        ...(o.underlayRoutes?.length ? { underlayRoutes: o.underlayRoutes } : {}),
+      }),
+    ]); // prettier-ignore
+    await startSupervised(
+      {
+        name: AGENT_SERVICE,
+        runDir,
+        argv,
+        cwd: REPO_ROOT,
+        statusJson: files.status,
+        graceMs: STOP_GRACE_MS,
+        // main.ts exits 3 when it refuses this kernel (preflight): starting it again cannot help.
+        finalExitCodes: [3],
+      },
+      { ...process.env, [LAUNCH_ENV]: launch },
+    );
   }
-  await rm(files.status, { force: true });
-  const launch = randomBytes(8).toString("hex");
-  await writeFile(files.agentLaunch, `${launch}\n`);
-  // In a VM host's namespace, through a local vm-exec that stands for the daemon (see src/vm/guest/).
-  const argv = inNetns(assertNetnsName(o.hostNetns), [
-    ...(await entryArgv("agent")),
-    ...daemonArgv({
-      manifest: resolve(o.manifestPath),
-      nodeName: o.nodeName,
-      runDir,
-      labels: o.labels ?? {},
-      ...(o.rrClusterId ? { rrClusterId: o.rrClusterId } : {}),
-      ...(o.etcdEndpoints ? { etcdEndpoints: o.etcdEndpoints } : {}),
-      ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
-      ...(o.socketDir ? { socketDir: o.socketDir } : {}),
-      ...(o.underlayRoutes?.length ? { underlayRoutes: o.underlayRoutes } : {}),
-    }),
-  ]); // prettier-ignore
-  const fd = openSync(files.agentLog, "a");
-  const child = spawn(argv[0]!, argv.slice(1), {
-    detached: true,
-    stdio: ["ignore", fd, fd],
-    cwd: REPO_ROOT,
-    env: { ...process.env, [LAUNCH_ENV]: launch },
-  });
-  closeSync(fd);
-  child.unref();
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start the agent: ${argv.join(" ")}`);
-  await writeFile(files.agentPid, `${pid}\n`);
-  let exited: string | null = null;
-  child.once("exit", (code, signal) => (exited = `exited (code ${code}, signal ${signal})`));
-  child.once("error", (e) => (exited = `could not start: ${e.message}`));
 
   const until = Date.now() + (o.readyTimeoutMs ?? 20_000);
   for (;;) {
     const st = await readStatus(runDir);
-    const ours = statusOf(st, pid, launch);
-    if (ours && st.phase === "ready") return { pid, status: st };
-    const failed = ours && st.phase === "error" ? st.error : exited;
+    const pid = await daemonPid(runDir);
+    const sup = await supervisorOf(runDir, AGENT_SERVICE);
+    const ours = statusOf(st, pid ?? -1, launch || undefined);
+    if (ours && pid !== null && st.phase === "ready") return { pid, status: st };
+    // Dying while starting fails a fresh start; an agent its supervisor restarts is waited for.
+    const failed =
+      ours && (st.phase === "error" || (fresh && st.phase === "restarting"))
+        ? (st.error ?? st.phase)
+        : !sup
+          ? "its supervisor is gone"
+          : fresh && sup.status.state !== "running"
+            ? describe(sup.status)
+            : null;
     if (failed || Date.now() > until) {
       await stopAgent(runDir);
       const why = failed ?? `not ready after ${o.readyTimeoutMs ?? 20_000} ms`;
@@ -165,9 +189,12 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
  * SIGKILL what is left; then the BIRD named by bird.pid if it still runs (BIRD has its own session, and
  * an adopted one belongs to no agent). Idempotent.
  */
-export async function stopAgent(runDir: string, graceMs = 8000): Promise<void> {
+export async function stopAgent(runDir: string, graceMs = STOP_GRACE_MS): Promise<void> {
   runDir = resolve(runDir);
   const files = runFiles(runDir);
+  // The supervisor SIGTERMs the agent's group (SIGKILL after its grace) and exits; what follows is for
+  // an agent without one.
+  await stopSupervised(runDir, AGENT_SERVICE, graceMs + 3000);
   const ours = await daemonPid(runDir);
   if (ours !== null) {
     killGroup(ours, "SIGTERM");
@@ -184,6 +211,7 @@ export async function stopAgent(runDir: string, graceMs = 8000): Promise<void> {
   }
   await rm(files.agentPid, { force: true });
   await rm(files.agentLaunch, { force: true });
+  await rm(superviseFiles(runDir, AGENT_SERVICE).status, { force: true });
 }
 
 /** `calicoctl node status`: Calico's table from `birdc show protocols` on the run dir's socket. */

@@ -1,9 +1,16 @@
 // <run-dir>/status.json: what the agent is doing, written atomically (write + rename) so a reader never
-// sees half a file. <run-dir>/ layout: agent.pid, agent.log, status.json, bird.conf, bird.ctl, bird.pid, bird.log.
+// sees half a file. <run-dir>/ layout: agent.pid, agent.log, agent.supervise.json (its supervisor's
+// state), status.json, bird.conf, bird.ctl, bird.pid, bird.log.
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
-export type AgentPhase = "starting" | "ready" | "error" | "stopped";
+/**
+ * starting → ready; unready: running, but the datastore is unreachable (what it programmed stays, BIRD
+ * keeps routing; ready again once etcd answers); error: it could not start; restarting: written by the
+ * agent's supervisor when the agent died (`error` says how), until the new agent writes "starting";
+ * stopped: stopped on purpose.
+ */
+export type AgentPhase = "starting" | "ready" | "unready" | "error" | "restarting" | "stopped";
 
 export interface AgentStatus {
   phase: AgentPhase;

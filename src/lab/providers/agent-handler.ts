@@ -1,5 +1,5 @@
 import { rm } from "node:fs/promises";
-import { agentRunning, startAgent, stopAgent } from "../../agent/daemon/launch.ts";
+import { agentRunning, agentSupervised, startAgent, stopAgent } from "../../agent/daemon/launch.ts";
 import type { Handler } from "./handler.ts";
 import type { UnderlayRoute } from "../../agent/felix/host.ts";
 import { scaledMs } from "../timeouts.ts";
@@ -42,7 +42,8 @@ export const agentHandler: Handler<AgentInputs> = {
     return { id: `${inputs.hostNetns}/calico-node`, outs: inputs };
   },
   async read(_id, props) {
-    return (await agentRunning(props.runDir)) ? props : undefined;
+    // Supervised, it exists while restarting too (its supervisor starts it again).
+    return (await agentRunning(props.runDir)) || (await agentSupervised(props.runDir)) ? props : undefined;
   },
   async update(_id, _olds, news) {
     // New labels, reflector role or manifest: restart, as a DaemonSet rollout would.

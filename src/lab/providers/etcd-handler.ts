@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { etcdArgv } from "../../agent/datastore/etcd-server.ts";
 import { tryRun, inNetns } from "../../effects/exec.ts";
-import { daemonPid, startDaemon, stopDaemon } from "../../effects/daemon.ts";
+import { daemonPid, daemonSupervision, startDaemon, stopDaemon } from "../../effects/daemon.ts";
 import type { Handler } from "./handler.ts";
 import { scaledMs } from "../timeouts.ts";
 
@@ -44,14 +44,20 @@ export const etcdHandler: Handler<EtcdInputs, EtcdOutputs> = {
       argv: etcdArgv(options(inputs)),
       runDir: inputs.runDir,
       ready: () => etcdHealthy(inputs.netns, endpoint),
+      // Killed, it starts again on the same data dir; agents' watches resume from their revision.
+      supervised: true,
+      // Its data goes with it on delete: no graceful shutdown to wait for (SIGTERM took about a second).
+      stopGraceMs: 0,
       // In a VM under TCG, etcd and each etcdctl probe start in seconds, not milliseconds.
       ...(inputs.dataDir ? { deadlineMs: scaledMs(120_000) } : {}),
     });
     return { id: `${inputs.netns}/etcd`, outs: { ...inputs, endpoint, pid } };
   },
   async read(_id, props) {
+    // Supervised, it exists while restarting too (its supervisor starts it again).
     const pid = await daemonPid(props.runDir, NAME);
-    return pid ? { ...props, pid } : undefined;
+    if (pid) return { ...props, pid };
+    return (await daemonSupervision(props.runDir, NAME)) ? props : undefined;
   },
   async delete(_id, props) {
     // The data goes with it: no graceful shutdown to wait for (SIGTERM took etcd about a second).

@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tryRun } from "../../effects/exec.ts";
-import { daemonPid, startDaemon, stopDaemon } from "../../effects/daemon.ts";
+import { daemonPid, daemonSupervision, startDaemon, stopDaemon } from "../../effects/daemon.ts";
 import type { Handler } from "./handler.ts";
 
 /** BIRD on the outside host (seed 004's router): eBGP to the cluster, pod routes into its kernel. */
@@ -24,6 +24,7 @@ async function start(i: OutsideRouterInputs): Promise<number> {
     argv: ["bird", "-f", "-c", conf, "-s", sock],
     runDir: i.runDir,
     ready: async () => (await tryRun(["birdc", "-s", sock, "show", "status"])).exitCode === 0,
+    supervised: true,
   });
 }
 
@@ -34,7 +35,9 @@ export const outsideRouterHandler: Handler<OutsideRouterInputs> = {
     return { id: `${inputs.netns}/bird`, outs: inputs };
   },
   async read(_id, props) {
-    return (await daemonPid(props.runDir, NAME)) ? props : undefined;
+    // Supervised, it exists while restarting too (its supervisor starts it again).
+    const up = (await daemonPid(props.runDir, NAME)) ?? (await daemonSupervision(props.runDir, NAME));
+    return up ? props : undefined;
   },
   async update(_id, _olds, news) {
     await stopDaemon(news.runDir, NAME);
@@ -43,7 +46,7 @@ export const outsideRouterHandler: Handler<OutsideRouterInputs> = {
   },
   async delete(_id, props) {
     await stopDaemon(props.runDir, NAME);
-    for (const f of ["outside-bird.conf", "outside-bird.ctl", `${NAME}.log`]) {
+    for (const f of ["outside-bird.conf", "outside-bird.ctl", `${NAME}.log`, `${NAME}.supervise.json`]) {
       await rm(join(props.runDir, f), { force: true });
     }
   },

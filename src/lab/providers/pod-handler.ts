@@ -5,7 +5,7 @@ import { readAgentSettings } from "../../manifest/index.ts";
 import { inNetns, run, tryRun } from "../../effects/exec.ts";
 import { listLinks, listRoutes } from "../../effects/links.ts";
 import { assertIfName } from "../../effects/names.ts";
-import { daemonPid, startDaemon, stopDaemon } from "../../effects/daemon.ts";
+import { daemonPid, daemonSupervision, startDaemon, stopDaemon } from "../../effects/daemon.ts";
 import { createNetns, deleteNetns, netnsExists } from "../../effects/netns.ts";
 import { vmOfNetns } from "../../effects/vm-netns.ts";
 import type { Handler } from "./handler.ts";
@@ -114,6 +114,9 @@ async function startServer(p: PodInputs): Promise<void> {
       (await tryRun(inNetns(p.netns, ["ss", "-Hltn", `sport = :${p.serverPort}`]))).stdout.includes(
         `:${p.serverPort}`,
       ),
+    // Killed, it is started again; it holds no state, so it is stopped with SIGKILL at once.
+    supervised: true,
+    stopGraceMs: 0,
   });
 }
 
@@ -139,7 +142,12 @@ export const podHandler: Handler<PodInputs, PodOutputs> = {
   },
   async read(_id, props) {
     if (!(await netnsExists(props.netns))) return undefined;
-    if (props.server && !(await daemonPid(props.runDir, serverName(props)))) return undefined;
+    if (props.server) {
+      const up =
+        (await daemonPid(props.runDir, serverName(props))) ??
+        (await daemonSupervision(props.runDir, serverName(props)));
+      if (!up) return undefined;
+    }
     const { drift: _old, ...rest } = props;
     const drift = await hostSideDrift(props);
     return drift.length > 0 ? { ...rest, drift } : rest;

@@ -116,6 +116,11 @@ describe("drift: changes made by hand to a running lab", { timeout: 600_000 }, (
   it("an agent killed and a route deleted: refresh finds the drift, up restarts the agent and verifies", async () => {
     const host = `${stackName}-worker-1`;
     const runDir = join(REPO_ROOT, ".lab", stackName, "worker-1");
+    // Its supervisor first, or it would start the agent again at once (and the agent, BIRD).
+    const supervisor = JSON.parse(await readFile(join(runDir, "agent.supervise.json"), "utf8")) as {
+      supervisorPid: number;
+    };
+    process.kill(supervisor.supervisorPid, "SIGKILL");
     for (const f of ["agent.pid", "bird.pid"]) {
       const pid = Number((await readFile(join(runDir, f), "utf8")).trim());
       process.kill(pid, "SIGKILL");

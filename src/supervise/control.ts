@@ -1,0 +1,95 @@
+// Starting, finding and stopping a service's supervisor from the root namespace (what providers call).
+// The supervisor runs detached (its own session): Pulumi's provider process ends, the lab goes on.
+import { spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { bundlePath, entryArgv } from "../build/bundles.ts";
+import { superviseArgv } from "./args.ts";
+import { readSuperviseStatus, superviseFiles, type ServiceSpec } from "./supervisor.ts";
+import type { SuperviseStatus } from "./state.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Alive, and not a zombie (a detached process whose parent is gone waits for PID 1 to reap it). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // Synchronous on purpose: callers poll this in tight loops.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.charAt(stat.lastIndexOf(")") + 2);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+/** The supervisor of `name` in `runDir` when it is alive (and really that supervisor, not a recycled pid). */
+export async function supervisorOf(
+  runDir: string,
+  name: string,
+): Promise<{ pid: number; status: SuperviseStatus } | null> {
+  const st = await readSuperviseStatus(runDir, name);
+  if (!st || !alive(st.supervisorPid)) return null;
+  try {
+    const argv = (await readFile(`/proc/${st.supervisorPid}/cmdline`, "utf8")).split("\0");
+    if (!argv.includes(bundlePath("supervise")) || !argv.includes(runDir) || !argv.includes(name))
+      return null;
+  } catch {
+    return null;
+  }
+  return { pid: st.supervisorPid, status: st };
+}
+
+/** Starts a supervisor for the service; resolves once it runs the service's first start. */
+export async function startSupervised(
+  spec: Omit<ServiceSpec, "backoff">,
+  env?: NodeJS.ProcessEnv,
+): Promise<number> {
+  await mkdir(spec.runDir, { recursive: true });
+  const argv = [...(await entryArgv("supervise")), ...superviseArgv(spec)];
+  const fd = openSync(superviseFiles(spec.runDir, spec.name).log, "a");
+  const child = spawn(argv[0]!, argv.slice(1), {
+    detached: true,
+    stdio: ["ignore", fd, fd],
+    env: env ?? process.env,
+  });
+  closeSync(fd);
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start the supervisor of ${spec.name}: ${argv.join(" ")}`);
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const st = await readSuperviseStatus(spec.runDir, spec.name);
+    if (st?.supervisorPid === pid && st.starts > 0) return pid;
+    if (!alive(pid)) throw new Error(`the supervisor of ${spec.name} exited at start: ${argv.join(" ")}`);
+    if (Date.now() > until) throw new Error(`the supervisor of ${spec.name} did not start it within 10 s`);
+    await sleep(10);
+  }
+}
+
+/**
+ * Stops the service through its supervisor (SIGTERM; the supervisor stops the service within its grace
+ * time and exits) and waits until both are gone; SIGKILL to the supervisor after `waitMs`.
+ * Nothing running is not an error. Returns whether a supervisor was found.
+ */
+export async function stopSupervised(runDir: string, name: string, waitMs: number): Promise<boolean> {
+  const sup = await supervisorOf(runDir, name);
+  if (!sup) return false;
+  try {
+    process.kill(sup.pid, "SIGTERM");
+  } catch {
+    return true;
+  }
+  const until = Date.now() + waitMs;
+  while (alive(sup.pid) && Date.now() < until) await sleep(10);
+  if (alive(sup.pid)) {
+    try {
+      process.kill(sup.pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+    const killed = Date.now() + 2000;
+    while (alive(sup.pid) && Date.now() < killed) await sleep(10);
+  }
+  return true;
+}
