@@ -1,7 +1,7 @@
 // The renderer: manifest text + variant → manifest text. Pure. It finds each entry through the yaml
 // Document API (calico-node container, its env list, calico-config) and splices new text into the node's
 // source range only, so comments, key order, quoting and every untouched line survive byte for byte.
-import { isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
+import { isScalar, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
 import {
   CALICO_CONFIG,
   locateCalicoNode,
@@ -11,6 +11,7 @@ import {
 } from "./calico-node.ts";
 import { KNOBS, readVariant, sameValue, type Field, type Knob } from "./model.ts";
 import { ManifestError, shown, type ManifestNote, type ManifestProblem } from "./problems.ts";
+import { birdArgFor, isCalicoNodeProbe, readProbes, versionChecksBird } from "./probes.ts";
 import { validateVariant } from "./validate.ts";
 import {
   CALICO_DEFAULTS,
@@ -81,9 +82,10 @@ export function renderManifest(text: string, spec: VariantSpec, opts: RenderOpti
       m = locateCalicoNode(out, subject);
       now = readVariant(m);
     }
-    const trapped = now.problems.some((p) => p.trap && p.knob === knob.field);
+    // A trapped (unquoted) or unreadable value is rewritten even when its fallback equals what is wanted.
+    const rewrite = now.problems.some((p) => p.knob === knob.field);
     const before = out;
-    out = applyKnob(m, now.variant, knob, desired, trapped, changes, notes);
+    out = applyKnob(m, now.variant, knob, desired, rewrite, changes, notes);
     if (out !== before && knob.defaultPoolOnly) {
       notes.push({
         field: knob.env as string,
@@ -94,10 +96,18 @@ export function renderManifest(text: string, spec: VariantSpec, opts: RenderOpti
     }
   }
   if (desired.backend !== "bird") out = dropBirdProbes(out, subject, changes, notes);
+  else if (current.variant.backend !== "bird" || current.problems.some((p) => p.knob === "backend")) {
+    // Back to BIRD from a backend that ran none (vxlan, none): the BIRD checks vxlan dropped come back.
+    out = restoreBirdProbes(out, subject, changes, notes);
+  }
 
   // The output must read back as exactly the variant asked for: the renderer and parser share one model.
-  const check = readVariant(locateCalicoNode(out, subject));
-  if (!sameValue(check.variant, desired) || check.problems.length > 0) {
+  const located = locateCalicoNode(out, subject);
+  const check = readVariant(located);
+  const probesWrong = readProbes(located).some((p) =>
+    desired.backend === "bird" ? false : p.bird !== undefined && !p.command?.flow,
+  );
+  if (!sameValue(check.variant, desired) || check.problems.length > 0 || probesWrong) {
     throw new Error(
       `renderer bug: output reads back as ${JSON.stringify(check.variant)} (problems: ${JSON.stringify(check.problems)}), wanted ${JSON.stringify(desired)}`,
     );
@@ -110,14 +120,14 @@ function applyKnob(
   now: CalicoVariant,
   knob: Knob,
   desired: CalicoVariant,
-  trapped: boolean,
+  rewrite: boolean,
   changes: string[],
   notes: ManifestNote[],
 ): string {
   const t = m.text;
   const want = desired[knob.field];
   const wantText = knob.write(want as never);
-  const same = sameValue(now[knob.field], want) && !trapped;
+  const same = sameValue(now[knob.field], want) && !rewrite;
 
   if (knob.configKey) {
     const cm = m.configMaps.get(CALICO_CONFIG);
@@ -242,13 +252,28 @@ function removeItem(t: string, entry: EnvEntry): string {
   return t.slice(0, lineStart(t, range(entry.item)[0])) + t.slice(itemEnd(t, entry.item));
 }
 
+/** Gives an env entry a literal value in place of its valueFrom (or its non-string or missing value). */
 function valueFromToLiteral(t: string, entry: EnvEntry, value: string): string {
-  const pair = entry.item.items.find((p) => isScalar(p.key) && p.key.value === "valueFrom") as
-    Pair<Scalar, Node> | undefined;
-  if (!pair || !pair.value) throw new Error("env entry without valueFrom");
-  const start = range(pair.key)[0];
-  const end = itemEnd(t, pair.value);
-  return t.slice(0, start) + `value: ${JSON.stringify(value)}\n` + t.slice(end);
+  const [a, b] = range(entry.item);
+  if (entry.item.flow) {
+    return t.slice(0, a) + `{ name: ${entry.name}, value: ${JSON.stringify(value)} }` + t.slice(b);
+  }
+  const pair = entry.item.items.find(
+    (p) => isScalar(p.key) && (p.key.value === "valueFrom" || p.key.value === "value"),
+  ) as Pair<Scalar, Node | null> | undefined;
+  if (pair?.value) {
+    const start = range(pair.key)[0];
+    return t.slice(0, start) + `value: ${JSON.stringify(value)}\n` + t.slice(itemEnd(t, pair.value));
+  }
+  // No value at all (or `valueFrom:` with nothing): the value goes below the entry's name.
+  const name = entry.item.items.find((p) => isScalar(p.key) && p.key.value === "name") as
+    Pair<Scalar, Scalar> | undefined;
+  if (!name?.value) throw new Error(`env entry ${entry.name} without a name scalar`);
+  const keyStart = range(name.key)[0];
+  const col = keyStart - lineStart(t, keyStart);
+  const at = pair ? lineStart(t, range(pair.key)[0]) : itemEnd(t, name.value);
+  const end = pair ? itemEnd(t, pair.key) : at;
+  return t.slice(0, at) + `${sp(col)}value: ${JSON.stringify(value)}\n` + t.slice(end);
 }
 
 function insertConfigKey(t: string, data: YAMLMap, key: string, value: string): string {
@@ -292,27 +317,55 @@ function commentedEntryEnd(m: CalicoNodeManifest, env: string): number | undefin
   return undefined;
 }
 
-/** With calico_backend other than bird there is no BIRD: its probes would keep calico-node unready. */
+/** With calico_backend other than bird there is no BIRD: its checks (either spelling) would never pass. */
 function dropBirdProbes(t: string, subject: string, changes: string[], notes: ManifestNote[]): string {
-  for (const [probe, arg] of [
-    ["readinessProbe", "-bird-ready"],
-    ["livenessProbe", "-bird-live"],
-  ] as const) {
-    const m = locateCalicoNode(t, subject);
-    const cmd = m.container.getIn([probe, "exec", "command"], true);
-    if (!isSeq(cmd)) continue;
-    const item = cmd.items.find((i) => isScalar(i) && i.value === arg) as Scalar | undefined;
-    if (!item) continue;
-    if (cmd.flow) {
+  for (const probe of ["readinessProbe", "livenessProbe"] as const) {
+    const p = readProbes(locateCalicoNode(t, subject)).find((s) => s.probe === probe)!;
+    if (!p.bird || !p.command) continue;
+    const arg = String(p.bird.value);
+    if (p.command.flow) {
       notes.push({
         field: probe,
-        message: `remove ${arg} from the calico-node ${probe} by hand: no BIRD runs`,
+        message: `remove ${arg} from the calico-node ${probe} by hand: no BIRD runs with this backend`,
       });
       continue;
     }
-    const start = lineStart(t, range(item)[0]);
+    const start = lineStart(t, range(p.bird)[0]);
     changes.push(`calico-node ${probe}: removed ${arg} (no BIRD with this backend)`);
-    t = t.slice(0, start) + t.slice(itemEnd(t, item));
+    t = t.slice(0, start) + t.slice(itemEnd(t, p.bird));
+  }
+  return t;
+}
+
+/**
+ * Backend bird after one without BIRD: each calico-node probe that checks Felix gets its BIRD check back
+ * (readiness always, liveness from v3.10), right after the Felix check and in its spelling.
+ */
+function restoreBirdProbes(t: string, subject: string, changes: string[], notes: ManifestNote[]): string {
+  for (const probe of ["readinessProbe", "livenessProbe"] as const) {
+    const m = locateCalicoNode(t, subject);
+    const p = readProbes(m).find((s) => s.probe === probe)!;
+    if (p.bird || !versionChecksBird(m, probe)) continue;
+    const arg = birdArgFor(p);
+    if (!isCalicoNodeProbe(p) || !p.felix) {
+      notes.push({
+        field: probe,
+        message: `calico-node's ${probe} is not \`calico-node ${arg.replace("bird", "felix")}\`: add ${arg} to it by hand so BIRD is checked`,
+      });
+      continue;
+    }
+    if (p.command!.flow) {
+      notes.push({
+        field: probe,
+        message: `add ${arg} to the calico-node ${probe} by hand: BIRD runs again`,
+      });
+      continue;
+    }
+    const [s] = range(p.felix);
+    const ls = lineStart(t, s);
+    const at = itemEnd(t, p.felix);
+    changes.push(`calico-node ${probe}: added ${arg} (BIRD runs with this backend)`);
+    t = t.slice(0, at) + t.slice(ls, s) + arg + "\n" + t.slice(at);
   }
   return t;
 }
