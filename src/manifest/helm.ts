@@ -3,8 +3,13 @@
 import { parseAllDocuments, isMap, isScalar } from "yaml";
 import type { ManifestProblem } from "./problems.ts";
 
-/** A Go template action on a line that is not a YAML comment. */
-const ACTION = /\{\{-?\s*[^}]*?-?\}\}/;
+/**
+ * A Helm template action on a line that is not a YAML comment: `{{- … }}` / `{{ … -}}`, or `{{ … }}` that
+ * reads chart data (.Values, .Release, …) or uses a template keyword or function. A bare `{{ x }}` in, say,
+ * a CRD description is left alone.
+ */
+const ACTION =
+  /\{\{-\s[^}]*\}\}|\{\{[^}]*\s-\}\}|\{\{\s*(?:\.(?:Values|Release|Chart|Capabilities|Files|Template)\b|\$|\/\*|(?:if|else|end|range|with|include|template|define|block|toYaml|tpl|required|default|printf|quote)\b)[^}]*\}\}/;
 const COMMENT = /^\s*#/;
 
 const RENDER_FIRST =

@@ -95,7 +95,7 @@ export function renderManifest(text: string, spec: VariantSpec, opts: RenderOpti
       });
     }
   }
-  if (desired.backend !== "bird") out = dropBirdProbes(out, subject, changes, notes);
+  if (desired.backend !== "bird") out = dropBirdProbes(out, subject, changes);
   else if (current.variant.backend !== "bird" || current.problems.some((p) => p.knob === "backend")) {
     // Back to BIRD from a backend that ran none (vxlan, none): the BIRD checks vxlan dropped come back.
     out = restoreBirdProbes(out, subject, changes, notes);
@@ -104,9 +104,7 @@ export function renderManifest(text: string, spec: VariantSpec, opts: RenderOpti
   // The output must read back as exactly the variant asked for: the renderer and parser share one model.
   const located = locateCalicoNode(out, subject);
   const check = readVariant(located);
-  const probesWrong = readProbes(located).some((p) =>
-    desired.backend === "bird" ? false : p.bird !== undefined && !p.command?.flow,
-  );
+  const probesWrong = desired.backend !== "bird" && readProbes(located).some((p) => p.bird !== undefined);
   if (!sameValue(check.variant, desired) || check.problems.length > 0 || probesWrong) {
     throw new Error(
       `renderer bug: output reads back as ${JSON.stringify(check.variant)} (problems: ${JSON.stringify(check.problems)}), wanted ${JSON.stringify(desired)}`,
@@ -318,20 +316,26 @@ function commentedEntryEnd(m: CalicoNodeManifest, env: string): number | undefin
 }
 
 /** With calico_backend other than bird there is no BIRD: its checks (either spelling) would never pass. */
-function dropBirdProbes(t: string, subject: string, changes: string[], notes: ManifestNote[]): string {
+function dropBirdProbes(t: string, subject: string, changes: string[]): string {
   for (const probe of ["readinessProbe", "livenessProbe"] as const) {
     const p = readProbes(locateCalicoNode(t, subject)).find((s) => s.probe === probe)!;
     if (!p.bird || !p.command) continue;
     const arg = String(p.bird.value);
+    changes.push(`calico-node ${probe}: removed ${arg} (no BIRD with this backend)`);
     if (p.command.flow) {
-      notes.push({
-        field: probe,
-        message: `remove ${arg} from the calico-node ${probe} by hand: no BIRD runs with this backend`,
-      });
+      // [a, -felix-ready, -bird-ready]: the item and the comma before it (or after it, when first).
+      const items = p.command.items as Node[];
+      const i = items.indexOf(p.bird);
+      const [a, b] = range(p.bird);
+      t =
+        i + 1 < items.length
+          ? t.slice(0, a) + t.slice(range(items[i + 1]!)[0])
+          : i > 0
+            ? t.slice(0, range(items[i - 1]!)[1]) + t.slice(b)
+            : t.slice(0, a) + t.slice(b);
       continue;
     }
     const start = lineStart(t, range(p.bird)[0]);
-    changes.push(`calico-node ${probe}: removed ${arg} (no BIRD with this backend)`);
     t = t.slice(0, start) + t.slice(itemEnd(t, p.bird));
   }
   return t;
@@ -355,10 +359,10 @@ function restoreBirdProbes(t: string, subject: string, changes: string[], notes:
       continue;
     }
     if (p.command!.flow) {
-      notes.push({
-        field: probe,
-        message: `add ${arg} to the calico-node ${probe} by hand: BIRD runs again`,
-      });
+      const end = range(p.felix)[1];
+      const written = p.felix.type === "PLAIN" ? arg : JSON.stringify(arg);
+      changes.push(`calico-node ${probe}: added ${arg} (BIRD runs with this backend)`);
+      t = t.slice(0, end) + `, ${written}` + t.slice(end);
       continue;
     }
     const [s] = range(p.felix);

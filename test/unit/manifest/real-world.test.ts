@@ -80,6 +80,26 @@ describe("BIRD probes in both spellings", () => {
     }
   });
 
+  it("flow-style probe commands lose and regain their BIRD check in place", () => {
+    const src = readInput("head-shape")
+      .replace(
+        /command:\n\s+- \/bin\/calico-node\n\s+- --felix-live\n\s+- --bird-live/,
+        'command: ["/bin/calico-node", "--felix-live", "--bird-live"]',
+      )
+      .replace(
+        /command:\n\s+- \/bin\/calico-node\n\s+- --felix-ready\n\s+- --bird-ready/,
+        "command: [/bin/calico-node, --bird-ready, --felix-ready]",
+      );
+    assert.equal(probeLines(src).length, 0);
+    const vx = renderManifest(src, PRESETS.vxlan).text;
+    assert.match(vx, /command: \["\/bin\/calico-node", "--felix-live"\]\n/);
+    assert.match(vx, /command: \[\/bin\/calico-node, --felix-ready\]\n/);
+    assert.deepEqual(parseManifest(vx).problems, []);
+    const back = renderManifest(vx, PRESETS.ipip).text;
+    assert.match(back, /command: \["\/bin\/calico-node", "--felix-live", "--bird-live"\]\n/);
+    assert.match(back, /command: \[\/bin\/calico-node, --felix-ready, --bird-ready\]\n/);
+  });
+
   it("a v3.8/v3.9-era liveness probe (felix only) gets no BIRD check back", () => {
     const src = readInput("unquoted-off").replace("value: off", 'value: "Always"');
     const vx = renderManifest(src, PRESETS.vxlan).text;
@@ -128,6 +148,15 @@ describe("inputs render-manifest refuses, with field and fix", () => {
       );
     });
   }
+
+  it("braces that are not Helm's (a description's {{ name }}) are left alone", () => {
+    const src = readInput("v3.26-shape").replace(
+      "openAPIV3Schema:\n        type: object",
+      "openAPIV3Schema:\n        description: names look like {{ name }}\n        type: object",
+    );
+    assert.match(src, /\{\{ name \}\}/);
+    assert.match(renderManifest(src, PRESETS.bgp).text, /\{\{ name \}\}/);
+  });
 
   it("broken YAML lists five syntax errors and counts the rest", async () => {
     const src = readInput("v3.26-shape").replace(/^(\s+)- name: /gm, "$1- name: [");
