@@ -72,6 +72,7 @@ export function renderManifest(text: string, spec: VariantSpec, opts: RenderOpti
     });
   }
   problems.push(...validateVariant(desired, opts.network));
+  problems.push(...configKeyProblems(m0, current.variant, desired));
   if (problems.length > 0) throw new ManifestError(subject, problems);
 
   let out = text;
@@ -200,6 +201,36 @@ function applyKnob(
     changes.push(`${env}: valueFrom replaced by ${JSON.stringify(wantText)}`);
   }
   return valueFromToLiteral(t, read.entry, wantText);
+}
+
+/**
+ * A knob that lives only in calico-config (veth_mtu) can be changed only where the manifest has that
+ * ConfigMap with a scalar entry to write beside: else it is the user's to add, not a silent no-op.
+ */
+function configKeyProblems(
+  m: CalicoNodeManifest,
+  now: CalicoVariant,
+  desired: CalicoVariant,
+): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  const data = m.configMaps.get(CALICO_CONFIG)?.data;
+  for (const knob of KNOBS) {
+    if (!knob.configKey || sameValue(now[knob.field], desired[knob.field])) continue;
+    if (isScalar(data?.get(knob.configKey, true))) continue;
+    const hasScalar = data?.items.some(
+      (p) => isScalar(p.key) && isScalar(p.value) && !String(p.value.type).startsWith("BLOCK"),
+    );
+    if (hasScalar) continue;
+    problems.push({
+      field: `${knob.field} (${CALICO_CONFIG} ${knob.configKey})`,
+      value: shown(desired[knob.field]),
+      message: data
+        ? `the ${CALICO_CONFIG} ConfigMap has no entry to write ${knob.configKey} beside`
+        : `${knob.configKey} lives in the ${CALICO_CONFIG} ConfigMap, which this manifest does not have`,
+      fix: `add a ${CALICO_CONFIG} ConfigMap with data.${knob.configKey} (every upstream calico.yaml has one), or leave ${knob.field} as it is`,
+    });
+  }
+  return problems;
 }
 
 // --- text surgery at node ranges -------------------------------------------------------------------------

@@ -154,7 +154,12 @@ describe("render-manifest on random mutations of real-shaped manifests (property
           }
         },
       ),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 150), includeErrorInReport: true },
+      {
+        numRuns: Number(process.env.FUZZ_RUNS ?? 150),
+        // FUZZ_SEED replays a reported failure.
+        ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}),
+        includeErrorInReport: true,
+      },
     );
   });
 });

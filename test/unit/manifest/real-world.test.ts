@@ -158,6 +158,15 @@ describe("inputs render-manifest refuses, with field and fix", () => {
     assert.match(renderManifest(src, PRESETS.bgp).text, /\{\{ name \}\}/);
   });
 
+  it("a pod MTU change with no calico-config to hold veth_mtu is refused, not dropped", async () => {
+    const src = readInput("v3.26-shape").replace(
+      "name: calico-config\n  namespace: kube-system\ndata:",
+      "name: calico-settings\n  namespace: kube-system\ndata:",
+    );
+    const e = catchError(() => renderManifest(src, { vethMtu: 1480 }, { subject: "no-calico-config.yaml" }));
+    await assertGolden("manifest/errors/no-calico-config-for-veth-mtu.txt", problemsText(e));
+  });
+
   it("broken YAML lists five syntax errors and counts the rest", async () => {
     const src = readInput("v3.26-shape").replace(/^(\s+)- name: /gm, "$1- name: [");
     const e = catchError(() => parseManifest(src, { subject: "broken.yaml" }));
