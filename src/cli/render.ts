@@ -46,6 +46,12 @@ manifest from v3.8 on) and edits only the entries the variant changes.
   --veth-mtu N            calico-config veth_mtu          --ipip-mtu N / --vxlan-mtu N
   --etcd-endpoints URLS   comma-separated                 --etcd-ca / --etcd-cert / --etcd-key PATH
 
+  etcd: upstream calico-etcd.yaml ships etcd_endpoints "http://<ETCD_IP>:<ETCD_PORT>", a placeholder
+  that is refused: pass --etcd-endpoints http://ETCD_HOST:2379[,...] (with https, also --etcd-ca,
+  --etcd-cert and --etcd-key, the paths calico-node sees, e.g. /calico-secrets/etcd-ca).
+  --input takes a rendered manifest: for a Helm chart, run \`helm template\` first. Relative paths are
+  relative to the current directory; the script runs from any directory.
+
   checks (defaults: the lab's 192.168.19.0/24 underlay, 10.96.0.0/12 services, MTU 1500):
   --underlay-cidr CIDR    --service-cidr CIDR    --no-network-checks
   -q, --quiet             no change list and notes on stderr
@@ -180,8 +186,31 @@ export function main(argv: string[], io: CliIo = nodeIo): number {
       io.stderr(`render-manifest: ${e.message}\n`);
       return 1;
     }
-    throw e;
+    // A bug, not the user's input: one line, no stack trace (RENDER_MANIFEST_DEBUG=1 shows it).
+    const msg = e instanceof Error ? e.message : String(e);
+    io.stderr(
+      `render-manifest: internal error: ${msg.split("\n")[0]}\n` +
+        "this is a bug in render-manifest, not in your input; please report it with the input and the command\n",
+    );
+    if (process.env.RENDER_MANIFEST_DEBUG === "1" && e instanceof Error) io.stderr(`${e.stack}\n`);
+    return INTERNAL_ERROR;
   }
+}
+
+/** Exit status for a bug in render-manifest itself (EX_SOFTWARE). */
+export const INTERNAL_ERROR = 70;
+
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EISDIR: "is a directory",
+  EACCES: "permission denied",
+  ENOTDIR: "a path component is not a directory",
+};
+
+/** Why a file could not be read or written, in words (": no such file or directory"). */
+function errorCode(e: unknown): string {
+  const code = e instanceof Error && "code" in e ? String(e.code) : "";
+  return code ? `: ${FILE_ERRORS[code] ?? code}` : "";
 }
 
 function run(argv: string[], io: CliIo): number {
@@ -216,8 +245,8 @@ function run(argv: string[], io: CliIo): number {
   try {
     text =
       v.input !== undefined ? io.readFile(v.input) : loadTemplate((v.datastore ?? "etcdv3") as DatastoreType);
-  } catch {
-    throw new UsageError(`--input ${v.input}: cannot read the file`);
+  } catch (e) {
+    throw new UsageError(`--input ${v.input}: cannot read the file${errorCode(e)}`);
   }
 
   if (v.parse) {
@@ -272,8 +301,13 @@ function run(argv: string[], io: CliIo): number {
     subject: input,
     ...(v["no-network-checks"] ? {} : { network }),
   });
-  if (v.output !== undefined) io.writeFile(v.output, result.text);
-  else io.stdout(result.text);
+  if (v.output !== undefined) {
+    try {
+      io.writeFile(v.output, result.text);
+    } catch (e) {
+      throw new UsageError(`--output ${v.output}: cannot write the file${errorCode(e)}`);
+    }
+  } else io.stdout(result.text);
   if (!v.quiet) {
     if (result.changes.length === 0) io.stderr(`${input}: already this variant; nothing changed\n`);
     for (const c of result.changes) io.stderr(`changed: ${c}\n`);

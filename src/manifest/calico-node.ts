@@ -11,6 +11,7 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from "yaml";
+import { helmSourceProblem } from "./helm.ts";
 import { ManifestError, shown, type ManifestProblem } from "./problems.ts";
 
 export const CALICO_NODE = "calico-node";
@@ -42,13 +43,21 @@ export type EnvRead =
   | { state: "absent" }
   | { state: "literal"; text: string; node: Scalar; entry: EnvEntry }
   | { state: "configMap"; configMap: string; key: string; node: Scalar | undefined; entry: EnvEntry }
-  | { state: "other"; entry: EnvEntry };
+  | { state: "other"; why: "valueFrom" | "not a string" | "no value"; entry: EnvEntry };
 
 const str = (n: unknown): string | undefined =>
   isScalar(n) && typeof n.value === "string" ? n.value : undefined;
 
-/** Parses every document and finds calico-node; a manifest without one is a ManifestError saying so. */
+/** YAML syntax errors listed one by one, up to this many; the rest are counted in one line. */
+const MAX_SYNTAX_PROBLEMS = 5;
+
+/**
+ * Parses every document and finds calico-node. A ManifestError when there is not exactly one calico-node
+ * DaemonSet, when the YAML is invalid, or when the input is a Helm chart source.
+ */
 export function locateCalicoNode(text: string, subject = "manifest"): CalicoNodeManifest {
+  const helm = helmSourceProblem(text);
+  if (helm) throw new ManifestError(subject, [helm]);
   const docs = parseAllDocuments(text);
   if (!Array.isArray(docs)) {
     throw new ManifestError(subject, [
@@ -67,19 +76,28 @@ export function locateCalicoNode(text: string, subject = "manifest"): CalicoNode
       syntax.push({
         field: `(document ${i + 1}, line ${line}:${col})`,
         value: shown(e.code),
-        message: `not valid YAML: ${e.message.split("\n")[0]}`,
+        message: `not valid YAML: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`,
         fix: "fix the YAML syntax (kubectl would reject this file too)",
       });
     }
   });
+  if (syntax.length > MAX_SYNTAX_PROBLEMS) {
+    const more = syntax.length - MAX_SYNTAX_PROBLEMS;
+    syntax.splice(MAX_SYNTAX_PROBLEMS, more, {
+      field: "(more YAML errors)",
+      value: String(more),
+      message: `${more} more syntax error${more === 1 ? "" : "s"} not listed`,
+      fix: "fix the ones above first; later errors often follow from an earlier one",
+    });
+  }
   if (syntax.length > 0) throw new ManifestError(subject, syntax);
 
   const configMaps = new Map<string, ConfigMapRef>();
   const kinds: string[] = [];
-  let daemonSet: YAMLMap | undefined;
-  for (const doc of docs) {
+  const daemonSets: { root: YAMLMap; where: string }[] = [];
+  docs.forEach((doc, i) => {
     const root = doc.contents;
-    if (!isMap(root)) continue;
+    if (!isMap(root)) return;
     const kind = str(root.get("kind", true));
     const name = str(doc.getIn(["metadata", "name"], true));
     if (kind) kinds.push(name ? `${kind}/${name}` : kind);
@@ -87,8 +105,29 @@ export function locateCalicoNode(text: string, subject = "manifest"): CalicoNode
       const data = root.get("data", true);
       configMaps.set(name, { name, data: isMap(data) ? (data as YAMLMap) : undefined });
     }
-    if (kind === "DaemonSet" && name === CALICO_NODE) daemonSet = root as YAMLMap;
+    if (kind === "DaemonSet" && (name === CALICO_NODE || hasCalicoNodeContainer(root as YAMLMap))) {
+      const ns = str(doc.getIn(["metadata", "namespace"], true));
+      daemonSets.push({
+        root: root as YAMLMap,
+        where: `${ns ? `${ns}/` : "(no namespace)/"}${name ?? "(no name)"} in document ${i + 1}`,
+      });
+    }
+  });
+  if (daemonSets.length > 1) {
+    throw new ManifestError(subject, [
+      {
+        field: "DaemonSet/calico-node",
+        value: `(${daemonSets.length} DaemonSets: ${daemonSets.map((d) => d.where).join(", ")})`,
+        message:
+          "the input has more than one calico-node DaemonSet; rendering would edit only one of them and the " +
+          "agent would read only one",
+        fix:
+          "keep exactly one calico-node DaemonSet per input: split the file (one manifest per cluster) or " +
+          "delete the extra DaemonSet, then render each file on its own",
+      },
+    ]);
   }
+  const daemonSet = daemonSets[0]?.root;
 
   if (!daemonSet) {
     const operator = kinds.some((k) => k.startsWith("Installation") || k.includes("tigera-operator"));
@@ -142,6 +181,13 @@ export function locateCalicoNode(text: string, subject = "manifest"): CalicoNode
   return { text, docs, daemonSet, container, envSeq: envSeq as YAMLSeq, env, configMaps };
 }
 
+function hasCalicoNodeContainer(ds: YAMLMap): boolean {
+  const containers = ds.getIn(["spec", "template", "spec", "containers"], true);
+  return (
+    isSeq(containers) && containers.items.some((c) => isMap(c) && str(c.get("name", true)) === CALICO_NODE)
+  );
+}
+
 function summarizeKinds(kinds: string[]): string {
   const shownKinds = kinds.slice(0, 6).join(", ");
   return kinds.length > 6 ? `${shownKinds}, …` : shownKinds;
@@ -164,7 +210,8 @@ export function readEnv(m: CalicoNodeManifest, name: string): EnvRead {
     const node = m.configMaps.get(configMap)?.data?.get(key, true);
     return { state: "configMap", configMap, key, node: isScalar(node) ? node : undefined, entry };
   }
-  return { state: "other", entry };
+  if (entry.item.has("valueFrom")) return { state: "other", why: "valueFrom", entry };
+  return { state: "other", why: value === undefined ? "no value" : "not a string", entry };
 }
 
 /** A scalar's value as text, whatever YAML type the (1.2) parser gave it. */

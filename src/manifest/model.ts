@@ -304,11 +304,22 @@ export function readVariant(m: CalicoNodeManifest): ReadOutcome {
           text = String(read.node.value ?? "");
         }
       } else if (read.state === "other") {
+        const other = {
+          valueFrom: {
+            value: "(valueFrom)",
+            message:
+              "takes its value from a source the renderer cannot read (only value and configMapKeyRef are)",
+          },
+          "not a string": {
+            value: "(a YAML list or map)",
+            message: "has a value that is not a string; Kubernetes accepts only string env values",
+          },
+          "no value": { value: "(none)", message: "has neither value nor valueFrom" },
+        }[read.why];
         problems.push({
           field: env,
-          value: "(valueFrom)",
-          message:
-            "takes its value from a source the renderer cannot read (only value and configMapKeyRef are)",
+          value: other.value,
+          message: other.message,
           fix: `give ${env} a literal value`,
           knob: knob.field,
         });

@@ -3,7 +3,8 @@
 import { parseAutodetectMethod, type AutodetectMethod } from "./autodetect-method.ts";
 import { locateCalicoNode, readEnv } from "./calico-node.ts";
 import { readVariant } from "./model.ts";
-import { ManifestError, type ManifestNote, type ManifestProblem } from "./problems.ts";
+import { ManifestError, shown, type ManifestNote, type ManifestProblem } from "./problems.ts";
+import { birdArgFor, isCalicoNodeProbe, readProbes } from "./probes.ts";
 import { validateVariant } from "./validate.ts";
 import type { Backend, CalicoVariant, DatastoreType, EncapMode, LabNetwork } from "./variant.ts";
 
@@ -77,6 +78,32 @@ export function parseManifest(text: string, opts: ParseOptions = {}): ParsedMani
     if (![...readFailed].some((f) => f && p.field.startsWith(`${f} `))) problems.push(p);
   }
   const notes = [...read.notes];
+  const backendRead = !read.problems.some((p) => p.knob === "backend");
+  if (backendRead) {
+    for (const p of readProbes(m)) {
+      const arg = p.bird ? String(p.bird.value) : birdArgFor(p);
+      if (read.variant.backend !== "bird" && p.bird) {
+        problems.push({
+          field: `calico-node ${p.probe}`,
+          value: shown(arg),
+          message:
+            `checks BIRD, but calico_backend "${read.variant.backend}" runs no BIRD: calico-node would ` +
+            (p.probe === "readinessProbe" ? "never become ready" : "fail it and be restarted over and over"),
+          fix: `remove ${arg} from the ${p.probe} command (scripts/render-manifest --preset vxlan does)`,
+        });
+      } else if (
+        read.variant.backend === "bird" &&
+        p.probe === "readinessProbe" &&
+        !p.bird &&
+        isCalicoNodeProbe(p)
+      ) {
+        notes.push({
+          field: `calico-node ${p.probe}`,
+          message: `does not check BIRD (${arg}), although calico_backend "bird" runs it: a BIRD failure would go unnoticed`,
+        });
+      }
+    }
+  }
   if (readEnv(m, "CALICO_IPV4POOL_CIDR").state === "absent") {
     notes.push({
       field: "CALICO_IPV4POOL_CIDR",

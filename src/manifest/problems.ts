@@ -20,10 +20,15 @@ export function formatManifestProblems(subject: string, problems: readonly Manif
   const n = problems.length;
   const lines = [`${subject}: ${n} problem${n === 1 ? "" : "s"}`];
   for (const p of problems) {
-    lines.push(`  - ${p.field} = ${p.value}: ${p.message}`);
-    lines.push(`    fix: ${p.fix}`);
+    lines.push(`  - ${oneLine(p.field)} = ${oneLine(p.value)}: ${oneLine(p.message)}`);
+    lines.push(`    fix: ${oneLine(p.fix)}`);
   }
   return lines.join("\n");
+}
+
+/** Names and values from the input may hold line breaks: each problem stays two lines. */
+function oneLine(s: string): string {
+  return s.replace(/[\r\n\t]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 export { shown } from "../config/problems.ts";

@@ -1,7 +1,7 @@
 // The renderer: manifest text + variant → manifest text. Pure. It finds each entry through the yaml
 // Document API (calico-node container, its env list, calico-config) and splices new text into the node's
 // source range only, so comments, key order, quoting and every untouched line survive byte for byte.
-import { isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
+import { isScalar, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
 import {
   CALICO_CONFIG,
   locateCalicoNode,
@@ -11,6 +11,7 @@ import {
 } from "./calico-node.ts";
 import { KNOBS, readVariant, sameValue, type Field, type Knob } from "./model.ts";
 import { ManifestError, shown, type ManifestNote, type ManifestProblem } from "./problems.ts";
+import { birdArgFor, isCalicoNodeProbe, readProbes, versionChecksBird } from "./probes.ts";
 import { validateVariant } from "./validate.ts";
 import {
   CALICO_DEFAULTS,
@@ -71,6 +72,7 @@ export function renderManifest(text: string, spec: VariantSpec, opts: RenderOpti
     });
   }
   problems.push(...validateVariant(desired, opts.network));
+  problems.push(...configKeyProblems(m0, current.variant, desired));
   if (problems.length > 0) throw new ManifestError(subject, problems);
 
   let out = text;
@@ -81,9 +83,10 @@ export function renderManifest(text: string, spec: VariantSpec, opts: RenderOpti
       m = locateCalicoNode(out, subject);
       now = readVariant(m);
     }
-    const trapped = now.problems.some((p) => p.trap && p.knob === knob.field);
+    // A trapped (unquoted) or unreadable value is rewritten even when its fallback equals what is wanted.
+    const rewrite = now.problems.some((p) => p.knob === knob.field);
     const before = out;
-    out = applyKnob(m, now.variant, knob, desired, trapped, changes, notes);
+    out = applyKnob(m, now.variant, knob, desired, rewrite, changes, notes);
     if (out !== before && knob.defaultPoolOnly) {
       notes.push({
         field: knob.env as string,
@@ -93,11 +96,17 @@ export function renderManifest(text: string, spec: VariantSpec, opts: RenderOpti
       });
     }
   }
-  if (desired.backend !== "bird") out = dropBirdProbes(out, subject, changes, notes);
+  if (desired.backend !== "bird") out = dropBirdProbes(out, subject, changes);
+  else if (current.variant.backend !== "bird" || current.problems.some((p) => p.knob === "backend")) {
+    // Back to BIRD from a backend that ran none (vxlan, none): the BIRD checks vxlan dropped come back.
+    out = restoreBirdProbes(out, subject, changes, notes);
+  }
 
   // The output must read back as exactly the variant asked for: the renderer and parser share one model.
-  const check = readVariant(locateCalicoNode(out, subject));
-  if (!sameValue(check.variant, desired) || check.problems.length > 0) {
+  const located = locateCalicoNode(out, subject);
+  const check = readVariant(located);
+  const probesWrong = desired.backend !== "bird" && readProbes(located).some((p) => p.bird !== undefined);
+  if (!sameValue(check.variant, desired) || check.problems.length > 0 || probesWrong) {
     throw new Error(
       `renderer bug: output reads back as ${JSON.stringify(check.variant)} (problems: ${JSON.stringify(check.problems)}), wanted ${JSON.stringify(desired)}`,
     );
@@ -110,14 +119,14 @@ function applyKnob(
   now: CalicoVariant,
   knob: Knob,
   desired: CalicoVariant,
-  trapped: boolean,
+  rewrite: boolean,
   changes: string[],
   notes: ManifestNote[],
 ): string {
   const t = m.text;
   const want = desired[knob.field];
   const wantText = knob.write(want as never);
-  const same = sameValue(now[knob.field], want) && !trapped;
+  const same = sameValue(now[knob.field], want) && !rewrite;
 
   if (knob.configKey) {
     const cm = m.configMaps.get(CALICO_CONFIG);
@@ -194,6 +203,36 @@ function applyKnob(
   return valueFromToLiteral(t, read.entry, wantText);
 }
 
+/**
+ * A knob that lives only in calico-config (veth_mtu) can be changed only where the manifest has that
+ * ConfigMap with a scalar entry to write beside: else it is the user's to add, not a silent no-op.
+ */
+function configKeyProblems(
+  m: CalicoNodeManifest,
+  now: CalicoVariant,
+  desired: CalicoVariant,
+): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  const data = m.configMaps.get(CALICO_CONFIG)?.data;
+  for (const knob of KNOBS) {
+    if (!knob.configKey || sameValue(now[knob.field], desired[knob.field])) continue;
+    if (isScalar(data?.get(knob.configKey, true))) continue;
+    const hasScalar = data?.items.some(
+      (p) => isScalar(p.key) && isScalar(p.value) && !String(p.value.type).startsWith("BLOCK"),
+    );
+    if (hasScalar) continue;
+    problems.push({
+      field: `${knob.field} (${CALICO_CONFIG} ${knob.configKey})`,
+      value: shown(desired[knob.field]),
+      message: data
+        ? `the ${CALICO_CONFIG} ConfigMap has no entry to write ${knob.configKey} beside`
+        : `${knob.configKey} lives in the ${CALICO_CONFIG} ConfigMap, which this manifest does not have`,
+      fix: `add a ${CALICO_CONFIG} ConfigMap with data.${knob.configKey} (every upstream calico.yaml has one), or leave ${knob.field} as it is`,
+    });
+  }
+  return problems;
+}
+
 // --- text surgery at node ranges -------------------------------------------------------------------------
 
 const sp = (n: number) => " ".repeat(Math.max(0, n));
@@ -242,13 +281,28 @@ function removeItem(t: string, entry: EnvEntry): string {
   return t.slice(0, lineStart(t, range(entry.item)[0])) + t.slice(itemEnd(t, entry.item));
 }
 
+/** Gives an env entry a literal value in place of its valueFrom (or its non-string or missing value). */
 function valueFromToLiteral(t: string, entry: EnvEntry, value: string): string {
-  const pair = entry.item.items.find((p) => isScalar(p.key) && p.key.value === "valueFrom") as
-    Pair<Scalar, Node> | undefined;
-  if (!pair || !pair.value) throw new Error("env entry without valueFrom");
-  const start = range(pair.key)[0];
-  const end = itemEnd(t, pair.value);
-  return t.slice(0, start) + `value: ${JSON.stringify(value)}\n` + t.slice(end);
+  const [a, b] = range(entry.item);
+  if (entry.item.flow) {
+    return t.slice(0, a) + `{ name: ${entry.name}, value: ${JSON.stringify(value)} }` + t.slice(b);
+  }
+  const pair = entry.item.items.find(
+    (p) => isScalar(p.key) && (p.key.value === "valueFrom" || p.key.value === "value"),
+  ) as Pair<Scalar, Node | null> | undefined;
+  if (pair?.value) {
+    const start = range(pair.key)[0];
+    return t.slice(0, start) + `value: ${JSON.stringify(value)}\n` + t.slice(itemEnd(t, pair.value));
+  }
+  // No value at all (or `valueFrom:` with nothing): the value goes below the entry's name.
+  const name = entry.item.items.find((p) => isScalar(p.key) && p.key.value === "name") as
+    Pair<Scalar, Scalar> | undefined;
+  if (!name?.value) throw new Error(`env entry ${entry.name} without a name scalar`);
+  const keyStart = range(name.key)[0];
+  const col = keyStart - lineStart(t, keyStart);
+  const at = pair ? lineStart(t, range(pair.key)[0]) : itemEnd(t, name.value);
+  const end = pair ? itemEnd(t, pair.key) : at;
+  return t.slice(0, at) + `${sp(col)}value: ${JSON.stringify(value)}\n` + t.slice(end);
 }
 
 function insertConfigKey(t: string, data: YAMLMap, key: string, value: string): string {
@@ -292,27 +346,61 @@ function commentedEntryEnd(m: CalicoNodeManifest, env: string): number | undefin
   return undefined;
 }
 
-/** With calico_backend other than bird there is no BIRD: its probes would keep calico-node unready. */
-function dropBirdProbes(t: string, subject: string, changes: string[], notes: ManifestNote[]): string {
-  for (const [probe, arg] of [
-    ["readinessProbe", "-bird-ready"],
-    ["livenessProbe", "-bird-live"],
-  ] as const) {
+/** With calico_backend other than bird there is no BIRD: its checks (either spelling) would never pass. */
+function dropBirdProbes(t: string, subject: string, changes: string[]): string {
+  for (const probe of ["readinessProbe", "livenessProbe"] as const) {
+    const p = readProbes(locateCalicoNode(t, subject)).find((s) => s.probe === probe)!;
+    if (!p.bird || !p.command) continue;
+    const arg = String(p.bird.value);
+    changes.push(`calico-node ${probe}: removed ${arg} (no BIRD with this backend)`);
+    if (p.command.flow) {
+      // [a, -felix-ready, -bird-ready]: the item and the comma before it (or after it, when first).
+      const items = p.command.items as Node[];
+      const i = items.indexOf(p.bird);
+      const [a, b] = range(p.bird);
+      t =
+        i + 1 < items.length
+          ? t.slice(0, a) + t.slice(range(items[i + 1]!)[0])
+          : i > 0
+            ? t.slice(0, range(items[i - 1]!)[1]) + t.slice(b)
+            : t.slice(0, a) + t.slice(b);
+      continue;
+    }
+    const start = lineStart(t, range(p.bird)[0]);
+    t = t.slice(0, start) + t.slice(itemEnd(t, p.bird));
+  }
+  return t;
+}
+
+/**
+ * Backend bird after one without BIRD: each calico-node probe that checks Felix gets its BIRD check back
+ * (readiness always, liveness from v3.10), right after the Felix check and in its spelling.
+ */
+function restoreBirdProbes(t: string, subject: string, changes: string[], notes: ManifestNote[]): string {
+  for (const probe of ["readinessProbe", "livenessProbe"] as const) {
     const m = locateCalicoNode(t, subject);
-    const cmd = m.container.getIn([probe, "exec", "command"], true);
-    if (!isSeq(cmd)) continue;
-    const item = cmd.items.find((i) => isScalar(i) && i.value === arg) as Scalar | undefined;
-    if (!item) continue;
-    if (cmd.flow) {
+    const p = readProbes(m).find((s) => s.probe === probe)!;
+    if (p.bird || !versionChecksBird(m, probe)) continue;
+    const arg = birdArgFor(p);
+    if (!isCalicoNodeProbe(p) || !p.felix) {
       notes.push({
         field: probe,
-        message: `remove ${arg} from the calico-node ${probe} by hand: no BIRD runs`,
+        message: `calico-node's ${probe} is not \`calico-node ${arg.replace("bird", "felix")}\`: add ${arg} to it by hand so BIRD is checked`,
       });
       continue;
     }
-    const start = lineStart(t, range(item)[0]);
-    changes.push(`calico-node ${probe}: removed ${arg} (no BIRD with this backend)`);
-    t = t.slice(0, start) + t.slice(itemEnd(t, item));
+    if (p.command!.flow) {
+      const end = range(p.felix)[1];
+      const written = p.felix.type === "PLAIN" ? arg : JSON.stringify(arg);
+      changes.push(`calico-node ${probe}: added ${arg} (BIRD runs with this backend)`);
+      t = t.slice(0, end) + `, ${written}` + t.slice(end);
+      continue;
+    }
+    const [s] = range(p.felix);
+    const ls = lineStart(t, s);
+    const at = itemEnd(t, p.felix);
+    changes.push(`calico-node ${probe}: added ${arg} (BIRD runs with this backend)`);
+    t = t.slice(0, at) + t.slice(ls, s) + arg + "\n" + t.slice(at);
   }
   return t;
 }

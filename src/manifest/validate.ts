@@ -356,6 +356,18 @@ function checkDatastore(v: CalicoVariant, add: Add) {
   }
   const anyTls = v.etcdCertFile !== "" || v.etcdKeyFile !== "";
   for (const e of eps as string[]) {
+    const placeholder = /<[A-Za-z_]+>/.exec(e);
+    if (placeholder) {
+      // Upstream calico-etcd.yaml ships etcd_endpoints: "http://<ETCD_IP>:<ETCD_PORT>" to be filled in.
+      add(
+        "etcdEndpoints",
+        e,
+        `still upstream's placeholder ${placeholder[0]}: calico-etcd.yaml leaves the etcd address for you to fill in`,
+        "pass your etcd's client URLs: scripts/render-manifest --etcd-endpoints http://<etcd host>:2379 " +
+          "(comma-separated for several; the lab's etcd is http://192.168.19.165:2379)",
+      );
+      continue;
+    }
     let url: URL | undefined;
     try {
       url = new URL(e);

@@ -12,7 +12,14 @@ import {
 } from "../../../src/manifest/index.ts";
 import { UPSTREAM, changedTexts, formatDiff, inputSkip, lineDiff, readInput } from "./helpers.ts";
 
-const INPUTS = ["template", "template-etcd", "calico-v3.9.0", "v3.13-shape", "v3.26-shape"] as const;
+const INPUTS = [
+  "template",
+  "template-etcd",
+  "calico-v3.9.0",
+  "v3.13-shape",
+  "v3.26-shape",
+  "head-shape",
+] as const;
 
 function goldenText(
   input: string,
