@@ -2,7 +2,7 @@
 // busybox-1 on worker-1 -> busybox-2 on worker-2) and the time until the fault's own recovery condition
 // holds, or "not recovered within N s" (then the lab is restored, by hand or with `pulumi up --refresh`,
 // so the next fault starts from a healthy lab). Prints figures and a table; asserts nothing.
-// Usage (root): bash bench/faults [--stack NAME] [--within-s 10] [--cap-s 600] [--faults id,id,...]
+// Usage (root): bash bench/faults [--stack NAME] [--within-s 10] [--cap-s 900] [--faults id,id,...]
 //   --stack NAME: a running lab to reuse (left running); default: brings up "ft-bgp" (stacks/Pulumi.bgp.yaml)
 //   and destroys it at the end, on failure and on SIGINT too.
 import { execFileSync } from "node:child_process";
@@ -27,7 +27,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { withinMs: 10_000, capMs: 600_000, faults: [...FAULTS] };
+  const a: Args = { withinMs: 10_000, capMs: 900_000, faults: [...FAULTS] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[++i];

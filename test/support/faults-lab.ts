@@ -7,6 +7,8 @@ import { basename, join } from "node:path";
 import { inNetns, tryRun } from "../../src/effects/exec.ts";
 import { netnsExists, pidsInNetns } from "../../src/effects/netns.ts";
 import { BLOCK_PREFIX } from "../../src/agent/datastore/keys.ts";
+import { entryArgv } from "../../src/build/bundles.ts";
+import { startDaemon } from "../../src/effects/daemon.ts";
 import { REPO_ROOT } from "./pulumi-env.ts";
 
 export interface LabHost {
@@ -37,7 +39,10 @@ interface Outputs {
 
 /** The lab from `pulumi stack output` (plain values, as the Automation API's outputs unwrap to). */
 export function labFromOutputs(stack: string, outputs: Outputs): Lab {
-  const hosts = outputs.hosts ?? {};
+  // Host addresses are outputs with their prefix length ("192.168.19.165/24").
+  const hosts = Object.fromEntries(
+    Object.entries(outputs.hosts ?? {}).map(([n, h]) => [n, { ...h, address: h.address.split("/")[0]! }]),
+  );
   const pods = outputs.pods ?? {};
   const master = hosts["master"];
   if (!master) throw new Error(`stack ${stack}: no master host in its outputs`);
@@ -260,6 +265,22 @@ export async function echoReady(
 ): Promise<boolean> {
   const pids = (await daemonPids(lab, { kind: "echo", pod: echoPod })).filter((p) => p !== notPid);
   return pids.length > 0 && (await echoAnswers(lab, fromPod, echoPod));
+}
+
+/**
+ * Starts a pod's echo server again, by hand, as the lab's pod resource starts it (src/lab/providers/
+ * pod-handler.ts): `pulumi up --refresh` cannot (it re-creates the whole pod, whose namespace exists).
+ */
+export async function restartEchoByHand(lab: Lab, pod: string, port = 8080): Promise<void> {
+  const ns = podOf(lab, pod).namespace;
+  await startDaemon({
+    name: `echo-${pod}`,
+    netns: ns,
+    argv: [...(await entryArgv("echo-server")), String(port), pod, `${lab.runDir}/`],
+    runDir: lab.runDir,
+    ready: async () =>
+      (await tryRun(inNetns(ns, ["ss", "-Hltn", `sport = :${port}`]))).stdout.includes(`:${port}`),
+  });
 }
 
 // ---- routes and pods ----------------------------------------------------------------------------------

@@ -80,10 +80,14 @@ export function lossOf(
   const ongoing = probes > 0 && (last === undefined ? probes > grace : tail > grace);
   const inWindow = Math.max(0, maxSeq - from + 1);
   const lostProbes = inWindow - sorted.length + (ongoing ? tail : 0);
+  // Gaps ending in the window, the one from the last baseline reply included.
+  const all = [...new Map(replies.filter((r) => r.seq <= transmitted).map((r) => [r.seq, r])).values()];
+  all.sort((a, b) => a.seq - b.seq);
   let longest = 0;
-  for (let i = 1; i < sorted.length; i++) {
-    const a = sorted[i - 1]!;
-    const b = sorted[i]!;
+  for (let i = 1; i < all.length; i++) {
+    const a = all[i - 1]!;
+    const b = all[i]!;
+    if (b.seq < from) continue;
     const gap = b.at - b.rttMs - (a.at - a.rttMs) - intervalMs;
     if (b.seq - a.seq > 1) longest = Math.max(longest, gap);
   }

@@ -19,6 +19,7 @@ import {
   podAddress,
   podOf,
   pingOnce,
+  restartEchoByHand,
   restoreRoutes,
   takeBaseline,
   workloadRoute,
@@ -265,6 +266,11 @@ export class FaultSession {
     const did: string[] = [];
     const routes = await restoreRoutes(this.lab, this.baseline);
     if (routes.length > 0) did.push(`re-added by hand: ${routes.join("; ")}`);
+    for (const pod of this.baseline.echoPods) {
+      if ((await daemonPids(this.lab, { kind: "echo", pod })).length > 0) continue;
+      await restartEchoByHand(this.lab, pod);
+      did.push(`echo server ${pod} started by hand`);
+    }
     problems = await healthProblems(this.lab, this.baseline);
     if (problems.length > 0 || !(await ping())) {
       this.log(`restoring with pulumi up --refresh: ${problems.join("; ") || "no pod reply"}`);

@@ -61,6 +61,11 @@ describe("lost probes", () => {
     assert.equal(l.lostProbes, 1);
     assert.equal(l.probes, 91);
   });
+  it("an outage right after the baseline: the gap from the last baseline reply counts", () => {
+    const l = lossOf(replies(40, new Set([11, 12, 13, 14, 15])), 40, 50, { fromSeq: 11 });
+    assert.equal(l.lostProbes, 5);
+    assert.equal(l.longestGapMs, 250);
+  });
   it("the probes in flight when ping stops are not lost; a longer silence is, and is ongoing", () => {
     assert.equal(lossOf(replies(97, new Set()), 100, 50).lostProbes, 0);
     const l = lossOf(replies(80, new Set()), 100, 50);
