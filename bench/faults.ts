@@ -15,7 +15,14 @@ import {
   type Fault,
   type FaultResult,
 } from "../test/support/faults.ts";
-import { formatIpam, formatVerify, ipMonitors, ipamCheck, runVerify } from "../test/support/faults-lab.ts";
+import {
+  formatIpam,
+  formatVerify,
+  ipMonitors,
+  ipamCheck,
+  podAddresses,
+  runVerify,
+} from "../test/support/faults-lab.ts";
 import { LabStack } from "../test/support/faults-stack.ts";
 import { REPO_ROOT } from "../test/support/pulumi-env.ts";
 
@@ -159,7 +166,7 @@ try {
       extra.push(`ip monitor processes in worker-1: ${ipMonitorsBefore} before, ${n} after`);
     }
     if (fault.id === "pod-netns")
-      extra.push(`pod IPs after: ${JSON.stringify(session.baseline.podIps)} -> see IPAM`);
+      extra.push(`pod IPs now: ${JSON.stringify(await podAddresses(session.lab))}`);
     if (fault.daemon) extra.push(`killed ${r.detail}`);
     const v =
       fault.id === "calibration" ? "verify not run" : formatVerify(await runVerify(session.lab.stack));

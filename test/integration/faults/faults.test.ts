@@ -105,7 +105,7 @@ async function verifyNamesDeadDaemon(d: Daemon, names: RegExp): Promise<void> {
   );
 }
 
-describe("faults on a running bgp lab", { timeout: 900_000 }, () => {
+describe("faults on a running bgp lab", { timeout: 1_200_000 }, () => {
   before(async () => {
     labStack = await LabStack.open(stackName, { config: { "calico-lab:mode": "bgp" } });
     const up = await labStack.up();
@@ -214,14 +214,20 @@ describe("faults on a running bgp lab", { timeout: 900_000 }, () => {
     const before = { ...session.baseline.podIps };
     const fault = faultById("pod-netns");
     const pinger = await session.steadyPinger();
-    const fromSeq = pinger.lastSeq + 1;
-    await fault.inject({ lab: session.lab, baseline: session.baseline, pinger });
+    let loss;
+    let up;
     const t0 = Date.now();
-    const up = await labStack!.up(true);
+    try {
+      const fromSeq = pinger.lastSeq + 1;
+      await fault.inject({ lab: session.lab, baseline: session.baseline, pinger });
+      up = await labStack!.up(true);
+      loss = await pinger.loss(fromSeq);
+    } finally {
+      await pinger.stop();
+    }
     console.log(
       `# pulumi up --refresh after the delete: ${up.ok ? "succeeded" : "FAILED"} in ${up.durationMs} ms: ${up.text}`,
     );
-    const loss = await pinger.loss(fromSeq);
     assert.ok(up.ok && up.lab, `pulumi up --refresh failed: ${up.text}`);
     session.lab = up.lab;
     const now = await podAddress(session.lab, SPARE_POD);
