@@ -255,14 +255,20 @@ export class FaultSession {
   }
 
   /**
-   * Back to healthy: missing routes re-added by hand (from the baseline's lines), then, if anything is
+   * Back to healthy (given `settleMs` to get there by itself first): missing routes re-added by hand (from the baseline's lines), then, if anything is
    * still wrong, `pulumi up --refresh`. Returns what it did (null: nothing was needed). Throws if the lab
    * is still unhealthy after that.
    */
-  async restore(): Promise<string | null> {
-    let problems = await healthProblems(this.lab, this.baseline);
+  async restore(settleMs = 0): Promise<string | null> {
+    let problems: string[] = [];
     const ping = () => pingOnce(podOf(this.lab, PROBE_FROM).namespace, podOf(this.lab, PROBE_TO).ip);
-    if (problems.length === 0 && (await ping())) return null;
+    // Whatever restarts a daemon (with backoff) gets `settleMs` to do it before anything is done by hand.
+    const healthy = await pollUntil(
+      async () => (problems = await healthProblems(this.lab, this.baseline)).length === 0 && (await ping()),
+      Date.now() + settleMs,
+      100,
+    );
+    if (healthy !== null) return null;
     const did: string[] = [];
     const routes = await restoreRoutes(this.lab, this.baseline);
     if (routes.length > 0) did.push(`re-added by hand: ${routes.join("; ")}`);

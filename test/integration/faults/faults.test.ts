@@ -120,7 +120,8 @@ describe("faults on a running bgp lab", { timeout: 1_200_000 }, () => {
 
   afterEach(async () => {
     // The next test starts from a healthy lab, whatever this one left.
-    const did = await session?.restore();
+    // A supervisor's backoff after a daemon was kept dead gets 5 s before the lab is repaired by hand.
+    const did = await session?.restore(5000);
     if (did) console.log(`# restored after the test: ${did}`);
   });
 
