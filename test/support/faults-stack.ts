@@ -1,0 +1,109 @@
+// A lab stack of the fault bench or tests, through the Automation API: created under its own name (config
+// copied from a stack file, or set), brought up, re-read, and removed with everything it made, on failure too.
+import { copyFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { labEnv, REPO_ROOT } from "./pulumi-env.ts";
+import { removeNetnsWithPrefix } from "./netns-scope.ts";
+import { labFromOutputs, type Lab } from "./faults-lab.ts";
+
+export interface UpSummary {
+  ok: boolean;
+  /** "1 created, 28 same" or the error's last lines. */
+  text: string;
+  durationMs: number;
+  lab?: Lab;
+}
+
+export function plainOutputs(o: OutputMap): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.value]));
+}
+
+function changesText(changes: Record<string, number> | undefined): string {
+  return Object.entries(changes ?? {})
+    .map(([k, n]) => `${n} ${k}`)
+    .join(", ");
+}
+
+function lastLines(e: unknown, n = 6): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !/^at /.test(l))
+    .slice(-n)
+    .join(" | ");
+}
+
+export class LabStack {
+  private constructor(
+    readonly name: string,
+    readonly stack: Stack,
+    private readonly createdConfigFile: boolean,
+  ) {}
+
+  /**
+   * The stack `name`: its config copied from stacks/Pulumi.<copyFrom>.yaml (salt included, as scripts/ci
+   * does), or with `config` set. An existing stack of that name is reused as it is.
+   */
+  static async open(
+    name: string,
+    o: { copyFrom?: string; config?: Record<string, string> } = {},
+  ): Promise<LabStack> {
+    const env = labEnv();
+    Object.assign(process.env, env);
+    let created = false;
+    if (o.copyFrom) {
+      await copyFile(
+        join(REPO_ROOT, "stacks", `Pulumi.${o.copyFrom}.yaml`),
+        join(REPO_ROOT, "stacks", `Pulumi.${name}.yaml`),
+      );
+      created = true;
+    }
+    const stack = await LocalWorkspace.createOrSelectStack(
+      { stackName: name, workDir: REPO_ROOT },
+      { envVars: env },
+    );
+    if (o.config) {
+      created = true;
+      await stack.setAllConfig(
+        Object.fromEntries(Object.entries(o.config).map(([k, v]) => [k, { value: v }])),
+      );
+    }
+    return new LabStack(name, stack, created);
+  }
+
+  /** `pulumi up` (with `--refresh` if asked); never throws: a failed up is a summary saying so. */
+  async up(refresh = false): Promise<UpSummary> {
+    const t0 = Date.now();
+    try {
+      const res = await this.stack.up({ onOutput: () => undefined, ...(refresh ? { refresh: true } : {}) });
+      return {
+        ok: res.summary.result === "succeeded",
+        text: changesText(res.summary.resourceChanges),
+        durationMs: Date.now() - t0,
+        lab: labFromOutputs(this.name, plainOutputs(res.outputs)),
+      };
+    } catch (e) {
+      return { ok: false, text: `up failed: ${lastLines(e)}`, durationMs: Date.now() - t0 };
+    }
+  }
+
+  /** The running lab from the stack's outputs. */
+  async lab(): Promise<Lab> {
+    return labFromOutputs(this.name, plainOutputs(await this.stack.outputs()));
+  }
+
+  /** Destroys the lab, removes the stack and its file, and whatever namespaces of it are left. */
+  async remove(): Promise<void> {
+    try {
+      await this.stack.destroy({ onOutput: () => undefined });
+    } finally {
+      await this.stack.workspace.removeStack(this.name, { force: true }).catch(() => undefined);
+      if (this.createdConfigFile)
+        await rm(join(REPO_ROOT, "stacks", `Pulumi.${this.name}.yaml`), { force: true });
+      await removeNetnsWithPrefix(this.name);
+      await rm(join(REPO_ROOT, ".lab", this.name), { recursive: true, force: true });
+    }
+  }
+}
