@@ -128,7 +128,14 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
     return e === undefined || typeof e === "string" ? plan.mode !== "vxlan" : e.bird;
   };
   const runDir = opts.runDir ?? dirname(opts.hostRunDir(plan.hosts[0]!.name));
-  checks.push(...(await verifyDaemons(plan, datastore, { ...opts, runDir, birdOn })));
+  // A daemon that is restarting or catching up (an agent is "unready" until its etcd watch is back) gets
+  // the same deadline as a ping; one that stays dead fails with what was seen last.
+  const daemons = await retry(
+    deadline,
+    () => verifyDaemons(plan, datastore, { ...opts, runDir, birdOn }),
+    (cs) => cs.every((c) => c.ok),
+  );
+  checks.push(...daemons);
 
   // 3. Datastore-derived expectations per host (Calico's rules, calico-rules.ts): routes, devices.
   const routes: Record<string, string[]> = {};

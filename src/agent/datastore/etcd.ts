@@ -63,6 +63,18 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * How soon a broken watch stream tries again: 100 ms doubling to 1 s. etcd3's default (cockatiel's
+ * exponential backoff) waits up to 30 s, so after etcd was down for a while an agent stayed "unready",
+ * blind to the datastore, for up to half a minute after etcd answered again.
+ */
+export function watchBackoff(durationMs = 100): {
+  readonly duration: number;
+  next(): ReturnType<typeof watchBackoff>;
+} {
+  return { duration: durationMs, next: () => watchBackoff(Math.min(durationMs * 2, 1000)) };
+}
+
 export class Datastore {
   readonly client: Etcd3;
   readonly retryDeadlineMs: number;
@@ -75,7 +87,7 @@ export class Datastore {
     const opts: IOptions = {
       hosts: options.endpoints,
       dialTimeout: options.dialTimeoutMs ?? 2000,
-      faultHandling: { host: () => passThrough, global: passThrough },
+      faultHandling: { host: () => passThrough, global: passThrough, watchBackoff: watchBackoff() },
       // A deadline for each call, but none for streams: with one, every watch ended after 5 s
       // (DEADLINE_EXCEEDED), reconnected, and woke its agent for a pass, every 5 s on every host.
       defaultCallOptions: (context) =>

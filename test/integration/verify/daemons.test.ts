@@ -21,6 +21,21 @@ let stack: Stack;
 
 const pidOf = async (file: string) => Number((await readFile(join(runDir, file), "utf8")).trim());
 
+/**
+ * Kills a daemon for good: its supervisor first (`<service>.supervise.json` beside its pid file), or it
+ * would start the daemon again at once, and then the daemon. A dead daemon, as one whose supervisor has
+ * given up, is what these tests need verification to name.
+ */
+async function killForGood(pidFile: string): Promise<number> {
+  const sup = JSON.parse(
+    await readFile(join(runDir, pidFile.replace(/\.pid$/, ".supervise.json")), "utf8"),
+  ) as { supervisorPid: number };
+  await killAndWait(sup.supervisorPid);
+  const pid = await pidOf(pidFile);
+  await killAndWait(pid);
+  return pid;
+}
+
 async function killAndWait(pid: number): Promise<void> {
   process.kill(pid, "SIGKILL");
   for (let i = 0; i < 100; i++) {
@@ -86,8 +101,7 @@ describe("verification names a dead daemon", { timeout: 900_000 }, () => {
   });
 
   it("etcd killed: a named failed check in verify, scripts/verify and pulumi up; no stack trace", async () => {
-    const pid = await pidOf("etcd.pid");
-    await killAndWait(pid);
+    const pid = await killForGood("etcd.pid");
     const info = await readStack(stackName);
     const addr = info.plan.etcd.endpoint.replace(/^http:\/\//, "");
 
@@ -121,8 +135,7 @@ describe("verification names a dead daemon", { timeout: 900_000 }, () => {
   });
 
   it("calico-node killed on worker-1: a named failed check in verify, scripts/verify and pulumi up", async () => {
-    const pid = await pidOf("worker-1/agent.pid");
-    await killAndWait(pid);
+    const pid = await killForGood("worker-1/agent.pid");
     const want = `calico-node on worker-1 is not running (pid ${pid} gone)`;
 
     const { failed } = await failedChecks();
