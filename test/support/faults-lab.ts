@@ -249,10 +249,21 @@ export async function etcdReady(lab: Lab, notPid?: number): Promise<boolean> {
   return pids.length > 0 && (await etcdHealthy(lab));
 }
 
-/** An HTTP GET from one pod to the echo pod answers (busybox wget, 1 s timeout). */
+/**
+ * An HTTP GET from one pod to the echo pod answers, made as verification's TCP check makes it (bash's
+ * /dev/tcp; Debian's static busybox wget crashes with SIGSEGV here once it has connected).
+ */
 export async function echoAnswers(lab: Lab, fromPod: string, echoPod: string, port = 8080): Promise<boolean> {
-  const url = `http://${podOf(lab, echoPod).ip}:${port}/`;
-  const argv = inNetns(podOf(lab, fromPod).namespace, ["busybox", "wget", "-q", "-O", "-", "-T", "1", url]);
+  // Values are passed as arguments ($1, $2), never pasted into the script.
+  const script = 'exec 3<>"/dev/tcp/$1/$2" && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && timeout 1 cat <&3';
+  const argv = inNetns(podOf(lab, fromPod).namespace, [
+    "bash",
+    "-c",
+    script,
+    "http-get",
+    podOf(lab, echoPod).ip,
+    String(port),
+  ]);
   const r = await tryRun(argv, { timeoutMs: 3000 });
   return r.exitCode === 0 && r.stdout.includes(`"pod":"${echoPod}"`);
 }

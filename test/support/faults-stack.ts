@@ -25,14 +25,22 @@ function changesText(changes: Record<string, number> | undefined): string {
     .join(", ");
 }
 
+/**
+ * What a failed `up` said: its Diagnostics (the engine prints them between the resource lines and the
+ * outputs' diff), or, when it printed none, its last lines.
+ */
 function lastLines(e: unknown, n = 6): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return msg
+  const lines = msg
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => l && !/^at /.test(l))
-    .slice(-n)
-    .join(" | ");
+    .filter((l) => l && !/^at /.test(l));
+  const from = lines.indexOf("Diagnostics:");
+  if (from >= 0) {
+    const to = lines.findIndex((l, i) => i > from && /^(Outputs|Resources):/.test(l));
+    return lines.slice(from + 1, to < 0 ? undefined : to).join(" | ");
+  }
+  return lines.slice(-n).join(" | ");
 }
 
 export class LabStack {
