@@ -39,6 +39,17 @@ export function etcdAnswersCheck(endpoint: string, read: DatastoreRead): Check {
   );
 }
 
+/**
+ * Checks whose only failure is a live calico-node that is not ready yet (it is catching up, e.g. with an
+ * etcd that just came back): worth asking again until the deadline. A dead process is never retried, so
+ * that a daemon dying again and again cannot pass in the moment between two of its deaths.
+ */
+export function onlyCatchingUp(checks: readonly Check[]): boolean {
+  const failed = checks.filter((c) => !c.ok);
+  return failed.length > 0 && failed.every((c) => NOT_READY.has(c));
+}
+const NOT_READY = new WeakSet<Check>();
+
 /** A daemon's process as a check. Pure. */
 export function processCheck(what: string, p: ProcessState, restarts?: number, notReady?: string): Check {
   const ok = p.state === "running" && notReady === undefined;
@@ -46,13 +57,15 @@ export function processCheck(what: string, p: ProcessState, restarts?: number, n
     p.state === "running" && notReady !== undefined
       ? `${what} is running (pid ${p.pid}) but not ready: ${notReady}`
       : processText(what, p);
-  return check(
+  const c = check(
     "daemons",
     `${what} is running and ready`,
     ok,
     "alive, not a zombie, our argv; ready",
     seen + restartsText(restarts),
   );
+  if (p.state === "running" && notReady !== undefined) NOT_READY.add(c);
+  return c;
 }
 
 /** BIRD as a check: its process (where this machine can see it) and its answer on the control socket. Pure. */

@@ -13,7 +13,7 @@ import { expectHost, type HostExpectation } from "./calico-rules.ts";
 import { captureDuring, classifyCapture, describePacket, type CapturedPacket } from "./capture.ts";
 import { check, skippedCheck, type Check } from "./checks.ts";
 import { birdSocketOf, readAgentClaim } from "./daemons.ts";
-import { deadDaemons, etcdAddress, verifyDaemons } from "./daemon-checks.ts";
+import { deadDaemons, etcdAddress, onlyCatchingUp, verifyDaemons } from "./daemon-checks.ts";
 import { deviceChecks, judgeRoutes, missingRoutes, routeChecks, type SeenLink } from "./host-checks.ts";
 import { expectedEncapsulation, normalizeRoutes, type RunningPod } from "./expectations.ts";
 import { podPairModeFor, ringOffsets, selectNodePodPairs, selectPodPairs } from "./pod-sample.ts";
@@ -128,12 +128,12 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
     return e === undefined || typeof e === "string" ? plan.mode !== "vxlan" : e.bird;
   };
   const runDir = opts.runDir ?? dirname(opts.hostRunDir(plan.hosts[0]!.name));
-  // A daemon that is restarting or catching up (an agent is "unready" until its etcd watch is back) gets
-  // the same deadline as a ping; one that stays dead fails with what was seen last.
+  // A calico-node that runs but is catching up (it is "unready" until its etcd watch is back) gets the
+  // same deadline as a ping; a dead daemon fails at once, with what was seen.
   const daemons = await retry(
     deadline,
     () => verifyDaemons(plan, datastore, { ...opts, runDir, birdOn }),
-    (cs) => cs.every((c) => c.ok),
+    (cs) => !onlyCatchingUp(cs),
   );
   checks.push(...daemons);
 

@@ -8,7 +8,12 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { formatVerifySummary } from "../../../src/cli/verify.ts";
 import { parseBgpSessions } from "../../../src/verify/bird.ts";
-import { birdCheck, etcdAnswersCheck, processCheck } from "../../../src/verify/daemon-checks.ts";
+import {
+  birdCheck,
+  etcdAnswersCheck,
+  onlyCatchingUp,
+  processCheck,
+} from "../../../src/verify/daemon-checks.ts";
 import {
   agentArgv,
   agentNotReady,
@@ -244,5 +249,25 @@ describe("the daemons' failure texts", () => {
       durationMs: 1234,
     };
     await assertGolden("verify/summary-dead-daemons.txt", formatVerifySummary(report) + "\n");
+  });
+});
+
+describe("which daemon failures verification asks again about", () => {
+  const running = { state: "running", pid: 10 } as const;
+  const unready = () => processCheck("calico-node on worker-1", running, undefined, 'phase "unready"');
+  const dead = () => processCheck("BIRD on worker-1", { state: "gone", pid: 11 });
+  const fine = () => processCheck("etcd on master", running);
+
+  it("a live calico-node that is not ready yet is asked again until the deadline", () => {
+    assert.equal(onlyCatchingUp([fine(), unready()]), true);
+  });
+
+  it("a dead daemon is not, alone or beside a catching-up one: it cannot pass between two deaths", () => {
+    assert.equal(onlyCatchingUp([fine(), dead()]), false);
+    assert.equal(onlyCatchingUp([unready(), dead()]), false);
+  });
+
+  it("nothing failed: nothing to ask again", () => {
+    assert.equal(onlyCatchingUp([fine(), fine()]), false);
   });
 });
