@@ -111,8 +111,10 @@ export async function verifyDaemons(
     const agent = await probeProcess(join(dir, "agent.pid"), agentArgv(dir));
     const claim = await readAgentClaim(dir);
     // The status names the daemon's own pid: it must be alive too (a supervisor may stand in agent.pid).
+    // A VM host's status.json names the agent's pid inside the VM, which this machine cannot see: there the
+    // local vm-exec that stands for it is the process, and its supervisor rewrites the status if it dies.
     const claimed =
-      claim?.pid !== undefined && agent.state === "running" && claim.pid !== agent.pid
+      !h.vm && claim?.pid !== undefined && agent.state === "running" && claim.pid !== agent.pid
         ? await probePid(claim.pid, () => true)
         : undefined;
     checks.push(
