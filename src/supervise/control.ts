@@ -7,6 +7,7 @@ import { bundlePath, entryArgv } from "../build/bundles.ts";
 import { superviseArgv } from "./args.ts";
 import { readSuperviseStatus, superviseFiles, type ServiceSpec } from "./supervisor.ts";
 import type { SuperviseStatus } from "./state.ts";
+import { scaledMs } from "../lab/timeouts.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -57,12 +58,15 @@ export async function startSupervised(
   child.unref();
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start the supervisor of ${spec.name}: ${argv.join(" ")}`);
-  const until = Date.now() + 10_000;
+  // A node process takes seconds to start in a VM under TCG: the wait scales like the lab's others.
+  const limitMs = scaledMs(10_000);
+  const until = Date.now() + limitMs;
   for (;;) {
     const st = await readSuperviseStatus(spec.runDir, spec.name);
     if (st?.supervisorPid === pid && st.starts > 0) return pid;
     if (!alive(pid)) throw new Error(`the supervisor of ${spec.name} exited at start: ${argv.join(" ")}`);
-    if (Date.now() > until) throw new Error(`the supervisor of ${spec.name} did not start it within 10 s`);
+    if (Date.now() > until)
+      throw new Error(`the supervisor of ${spec.name} did not start it within ${limitMs / 1000} s`);
     await sleep(10);
   }
 }
