@@ -12,6 +12,7 @@ import { preflight } from "../agent/felix/preflight.ts";
 import { inNetns, tryRun } from "../effects/exec.ts";
 import { listLinks } from "../effects/links.ts";
 import { assertNetnsName } from "../effects/names.ts";
+import { MODE_SPECS } from "../modes.ts";
 import { captureDuring, classifyCapture } from "../verify/capture.ts";
 import {
   compareColumns,
@@ -76,9 +77,6 @@ function killServersOnExit() {
       process.exit(130);
     });
 }
-
-/** The tunnel device each mode routes cross-node pod traffic through. */
-const TUNNEL_DEVICE: Record<string, string> = { ipip: "tunl0", crosssubnet: "tunl0", vxlan: "vxlan.calico" };
 
 /** iperf3 -s in `netns` for one client (-1), gone by itself after 20 s idle; resolves once listening. */
 async function startIperfServer(netns: string, bind: string): Promise<ChildProcess> {
@@ -191,7 +189,7 @@ export async function measureStack(info: StackInfo): Promise<StackMeasurement> {
   );
   const packet = classifyCapture(lines, client.ip, server.ip);
   const links = await listLinks(clientHost.netns);
-  const device = TUNNEL_DEVICE[plan.mode];
+  const device = MODE_SPECS[plan.mode].tunnel;
   const tunnelLink = device ? links.find((l) => l.ifname === device) : undefined;
 
   const pod = await measurePath(client.name, podNs(client.name), server.name, podNs(server.name), server.ip);

@@ -8,9 +8,9 @@ import { parse as parseYaml } from "yaml";
 import {
   LAB_NETWORK,
   ManifestError,
-  PRESET_NAMES,
+  MODES,
   PRESETS,
-  isPresetName,
+  isMode,
   loadTemplate,
   mtusFor,
   parseManifest,
@@ -30,7 +30,7 @@ Writes a calico.yaml variant. Starts from templates/calico-etcd.yaml (or --input
 manifest from v3.8 on) and edits only the entries the variant changes.
 
   --stack NAME            the variant of stacks/Pulumi.NAME.yaml (calico-lab:mode, podCidr, ...)
-  --preset NAME           ${PRESET_NAMES.join(" | ")}
+  --preset NAME           ${MODES.join(" | ")}
   --input FILE            the manifest to render onto (default: the lab template)
   --datastore TYPE        template to start from: etcdv3 (default) | kubernetes
   -o, --output FILE       write here instead of stdout
@@ -225,8 +225,8 @@ function run(argv: string[], io: CliIo): number {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  if (v.preset !== undefined && !isPresetName(v.preset)) {
-    throw new UsageError(`--preset ${JSON.stringify(v.preset)}: use one of ${PRESET_NAMES.join(", ")}`);
+  if (v.preset !== undefined && !isMode(v.preset)) {
+    throw new UsageError(`--preset ${JSON.stringify(v.preset)}: use one of ${MODES.join(", ")}`);
   }
   if (v.stack !== undefined && v.preset !== undefined) {
     throw new UsageError(
@@ -286,7 +286,7 @@ function run(argv: string[], io: CliIo): number {
       }
     }
   } else {
-    const preset = v.preset !== undefined && isPresetName(v.preset) ? PRESETS[v.preset] : {};
+    const preset = v.preset !== undefined && isMode(v.preset) ? PRESETS[v.preset] : {};
     const mtus =
       v.mtu !== undefined
         ? mtusFor(

@@ -2,6 +2,7 @@
 import { IPv4, IPv4CidrRange, IPv4Prefix, Validator } from "ip-num";
 import { UNDERLAY_MTU_MAX, UNDERLAY_MTU_MIN } from "../manifest/stack-config.ts";
 import { LAB_DEFAULTS } from "../manifest/variant.ts";
+import { MODE_SPECS, MODES, crossesRouter, hasTunnel, isMode, type Mode } from "../modes.ts";
 import { checkAutodetect } from "./autodetect.ts";
 import { labelKeyProblem, labelValueProblem } from "./labels.ts";
 import {
@@ -18,8 +19,7 @@ import { shown, type ConfigProblem } from "./problems.ts";
 
 export const CONFIG_NAMESPACE = "calico-lab";
 
-export const MODES = ["ipip", "bgp", "vxlan", "crosssubnet"] as const;
-export type Mode = (typeof MODES)[number];
+export { MODES, type Mode } from "../modes.ts";
 /**
  * What a lab host is: a network namespace of this kernel (seconds, the default), or a VM with Debian's
  * kernel under QEMU (a kernel per host: IPIP where this one has none; minutes under TCG).
@@ -297,7 +297,7 @@ export function parseLabConfig(
   }
 
   const mode = (raw.mode ?? DEFAULTS.mode) as Mode;
-  const modeOk = MODES.includes(mode);
+  const modeOk = isMode(mode);
   if (!modeOk) {
     problems.push({
       field: key("mode"),
@@ -718,12 +718,11 @@ function parseRouteReflectors(
 ): string[] {
   const v = raw.routeReflectors;
   if (v === undefined) return [];
-  if (mode === "vxlan") {
+  if (mode !== undefined && !MODE_SPECS[mode].runsBgp) {
     problems.push({
       field: key("routeReflectors"),
       value: shown(v),
-      message:
-        "mode vxlan runs no BGP (calico_backend vxlan): there is nothing for a route reflector to reflect",
+      message: `mode ${mode} runs no BGP (calico_backend ${MODE_SPECS[mode].preset.backend}): there is nothing for a route reflector to reflect`,
       fix: `remove it (pulumi config rm ${key("routeReflectors")}), or use a BGP mode such as ipip or bgp`,
     });
     return [];
@@ -903,11 +902,11 @@ function parseOutside(
         message: `the cluster's own AS (${key("asNumber")} ${clusterAs}): the outside router peers over eBGP, so it needs an AS of its own`,
         fix: `use another AS, e.g. ${clusterAs === 65001 ? 65002 : 65001}`,
       });
-    } else if (mode === "vxlan") {
+    } else if (mode !== undefined && !MODE_SPECS[mode].runsBgp) {
       problems.push({
         field: `${key("outside")}.asNumber`,
         value: shown(v.asNumber),
-        message: "mode vxlan runs no BGP on the nodes: the outside router would have no one to peer with",
+        message: `mode ${mode} runs no BGP on the nodes: the outside router would have no one to peer with`,
         fix: `remove ${key("outside")}.asNumber, or use a BGP mode such as ipip or bgp`,
       });
     } else asNumber = n;
@@ -919,9 +918,6 @@ function parseOutside(
 export function routerAddress(subnet: IPv4CidrRange): IPv4 {
   return subnet.getFirst().nextIPNumber();
 }
-
-/** Modes whose pod traffic can cross the router: it knows the node subnets, never the pod blocks. */
-const ROUTED_MODES: readonly Mode[] = ["ipip", "crosssubnet", "vxlan"];
 
 function checkRouted(
   routed: IPv4CidrRange,
@@ -958,7 +954,8 @@ function checkRouted(
       fix: "use a /30 or larger, e.g. 192.168.20.0/24",
     });
   }
-  if (MODES.includes(ctx.mode) && !ROUTED_MODES.includes(ctx.mode)) {
+  // Pod traffic can cross the router only encapsulated: it knows the node subnets, never the pod blocks.
+  if (isMode(ctx.mode) && !crossesRouter(ctx.mode)) {
     problems.push({
       field,
       value,
@@ -1112,7 +1109,7 @@ function checkPoolCapacity(
   // An invalid block size is its own problem (the variant's reader reports it); nothing to compute with.
   if (blockSize === undefined || blockSize < BLOCK_SIZE_MIN || blockSize > BLOCK_SIZE_MAX) return;
   if (hosts.length === 0) return;
-  const tunnels = mode !== undefined && mode !== "bgp";
+  const tunnels = mode !== undefined && hasTunnel(mode);
   const need = addressesPerHost(
     hosts.map((h) => h.name),
     pods.map((p) => p.host),

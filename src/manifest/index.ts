@@ -7,22 +7,14 @@ export {
   ENCAP_OVERHEAD,
   LAB_DEFAULTS,
   LAB_NETWORK,
-  PRESET_NAMES,
   PRESETS,
   encapOverhead,
-  isPresetName,
   mtusFor,
   resolveVariant,
 } from "./variant.ts";
-export type {
-  Backend,
-  CalicoVariant,
-  DatastoreType,
-  EncapMode,
-  LabNetwork,
-  PresetName,
-  VariantSpec,
-} from "./variant.ts";
+export type { Backend, CalicoVariant, DatastoreType, EncapMode, LabNetwork, VariantSpec } from "./variant.ts";
+export { MODES, MODE_SPECS, isMode } from "../modes.ts";
+export type { Mode, ModeSpec } from "../modes.ts";
 export { ManifestError, formatManifestProblems } from "./problems.ts";
 export type { ManifestNote, ManifestProblem } from "./problems.ts";
 export { AUTODETECT_FIELD, formatAutodetectMethod, parseAutodetectMethod } from "./autodetect-method.ts";

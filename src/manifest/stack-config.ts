@@ -4,17 +4,14 @@ import { IPv4, IPv4CidrRange, Validator } from "ip-num";
 import { shown, type ManifestProblem } from "./problems.ts";
 import { validateVariant } from "./validate.ts";
 import type { Field } from "./model.ts";
+import { MODE_SPECS, MODES, isMode, type Mode } from "../modes.ts";
 import {
   LAB_DEFAULTS,
   LAB_NETWORK,
-  PRESET_NAMES,
-  PRESETS,
-  isPresetName,
   mtusFor,
   resolveVariant,
   type CalicoVariant,
   type LabNetwork,
-  type PresetName,
   type VariantSpec,
 } from "./variant.ts";
 
@@ -22,8 +19,6 @@ export const STACK_NAMESPACE = "calico-lab";
 /** The seeds' hosts start at .165 in the underlay; the master (etcd) is the first. */
 const DEFAULT_HOST_OFFSET = 165n;
 const ETCD_CLIENT_PORT = 2379;
-/** Upstream's VXLAN MTU on a 1500-byte network. */
-const CALICO_VXLAN_MTU = 1410;
 /** The underlay MTUs the lab builds: IPv6's minimum link MTU to the usual jumbo frame. */
 export const UNDERLAY_MTU_MIN = 1280;
 export const UNDERLAY_MTU_MAX = 9000;
@@ -50,7 +45,7 @@ export function stackKeyOf(field: Field): string {
 }
 
 export type StackVariantResult =
-  | { ok: true; mode: PresetName; variant: CalicoVariant; network: LabNetwork }
+  | { ok: true; mode: Mode; variant: CalicoVariant; network: LabNetwork }
   | { ok: false; problems: ManifestProblem[] };
 
 /**
@@ -69,10 +64,10 @@ export function variantFromStackConfig(cfg: Record<string, unknown>): StackVaria
   const bad = (key: string, value: unknown, message: string, fix: string) =>
     problems.push({ field: `${STACK_NAMESPACE}:${key}`, value: shown(value), message, fix });
 
-  let mode: PresetName = "ipip";
+  let mode: Mode = "ipip";
   if (raw.mode !== undefined) {
-    if (typeof raw.mode === "string" && isPresetName(raw.mode)) mode = raw.mode;
-    else bad("mode", raw.mode, "unknown mode", `use one of ${PRESET_NAMES.join(", ")}`);
+    if (typeof raw.mode === "string" && isMode(raw.mode)) mode = raw.mode;
+    else bad("mode", raw.mode, "unknown mode", `use one of ${MODES.join(", ")}`);
   }
 
   const str = (key: string): string | undefined => {
@@ -135,15 +130,12 @@ export function variantFromStackConfig(cfg: Record<string, unknown>): StackVaria
   const etcd = etcdEndpointFor(raw, network.underlayCidr);
   if (etcd) overrides.etcdEndpoints = [etcd];
 
-  const preset = PRESETS[mode];
-  // Without an explicit underlay MTU the template's 1440 stays, except for VXLAN: its 50-byte header
-  // needs the pods at upstream's 1410 (as vxlan.calico), or full-size pod packets would not fit.
+  const { preset, defaultMtus } = MODE_SPECS[mode];
+  // Without an explicit underlay MTU the template's 1440 stays, unless the mode says otherwise.
   const mtus =
     mtu !== undefined
       ? mtusFor(network.underlayMtu, resolveVariant(LAB_DEFAULTS, preset))
-      : mode === "vxlan"
-        ? { vethMtu: CALICO_VXLAN_MTU, vxlanMtu: CALICO_VXLAN_MTU }
-        : {};
+      : (defaultMtus ?? {});
   const variant = resolveVariant(LAB_DEFAULTS, preset, mtus, overrides);
   problems.push(...validateVariant(variant, network, stackKeyOf));
   if (problems.length > 0) return { ok: false, problems };

@@ -1,5 +1,6 @@
 // The typed variant of a calico.yaml: every knob the lab (and its agent) reads from the manifest.
 // A `CalicoVariant` is complete; a `VariantSpec` names only the knobs a caller wants to change.
+import { MODE_SPECS, MODES, type Mode } from "../modes.ts";
 
 export const ENCAP_MODES = ["Always", "CrossSubnet", "Never"] as const;
 /** CALICO_IPV4POOL_IPIP / CALICO_IPV4POOL_VXLAN. `off` is accepted on input as the legacy alias of Never. */
@@ -103,51 +104,14 @@ export const LAB_DEFAULTS: CalicoVariant = {
   podCidr: "10.244.0.0/16",
 };
 
-export const PRESET_NAMES = ["ipip", "bgp", "crosssubnet", "vxlan"] as const;
-export type PresetName = (typeof PRESET_NAMES)[number];
-
 /**
- * The seed's variants. Each names only what the seed changed, so rendering a preset onto any manifest
- * touches only those entries.
+ * The seed's variants, one per lab mode (src/modes.ts). Each names only what the seed changed, so rendering
+ * a preset onto any manifest touches only those entries.
  */
-export const PRESETS: Record<PresetName, VariantSpec> = {
-  // Upstream's default: IPIP for every cross-host packet.
-  ipip: {
-    backend: "bird",
-    ipipMode: "Always",
-    vxlanMode: "Never",
-    felixIpipEnabled: null,
-    felixVxlanEnabled: null,
-  },
-  // Seed 002 with IPIP off: routes learned over BGP, packets forwarded unencapsulated.
-  bgp: {
-    backend: "bird",
-    ipipMode: "Never",
-    vxlanMode: "Never",
-    felixIpipEnabled: false,
-    felixVxlanEnabled: null,
-  },
-  // IPIP only between hosts in different subnets.
-  crosssubnet: {
-    backend: "bird",
-    ipipMode: "CrossSubnet",
-    vxlanMode: "Never",
-    felixIpipEnabled: null,
-    felixVxlanEnabled: null,
-  },
-  // VXLAN without BGP: calico_backend vxlan, BIRD not run.
-  vxlan: {
-    backend: "vxlan",
-    ipipMode: "Never",
-    vxlanMode: "Always",
-    felixIpipEnabled: null,
-    felixVxlanEnabled: true,
-  },
-};
-
-export function isPresetName(s: string): s is PresetName {
-  return (PRESET_NAMES as readonly string[]).includes(s);
-}
+export const PRESETS = Object.fromEntries(MODES.map((m) => [m, MODE_SPECS[m].preset])) as Record<
+  Mode,
+  VariantSpec
+>;
 
 /** Overlays specs left to right onto a complete base. */
 export function resolveVariant(base: CalicoVariant, ...specs: VariantSpec[]): CalicoVariant {

@@ -3,7 +3,8 @@
 import { spawn } from "node:child_process";
 import { assertIfName, assertNetnsName } from "../effects/names.ts";
 
-export type Encapsulation = "ipip" | "vxlan" | "plain";
+import type { Encapsulation } from "../modes.ts";
+export type { Encapsulation } from "../modes.ts";
 
 export interface CapturedPacket {
   kind: Encapsulation;
@@ -33,6 +34,27 @@ export function joinFrames(lines: readonly string[]): string[] {
   return frames;
 }
 
+/** What each encapsulation looks like to tcpdump: its filter, the outer header's pattern, how to say it. */
+const WIRE_FORMS: Record<
+  Encapsulation,
+  { filter: string; outer?: (inner: string) => RegExp; describe: (p: CapturedPacket) => string }
+> = {
+  vxlan: {
+    filter: "udp port 4789",
+    outer: (inner) => new RegExp(`: (${IP})\\.\\d+ > (${IP})\\.4789: VXLAN.*${inner}`),
+    describe: (p) => `VXLAN (UDP 4789) ${p.outerSrc} > ${p.outerDst} carrying the pod's ICMP`,
+  },
+  ipip: {
+    filter: "ip proto 4",
+    outer: (inner) => new RegExp(`: (${IP}) > (${IP}): ${inner}`),
+    describe: (p) => `IP-in-IP (protocol 4) ${p.outerSrc} > ${p.outerDst} carrying the pod's ICMP`,
+  },
+  plain: {
+    filter: "icmp",
+    describe: (p) => `plain ICMP between pod addresses, frame ${p.srcMac} > ${p.dstMac}`,
+  },
+};
+
 /** Finds the first frame that carries an ICMP echo request from `src` to `dst` (pod addresses). */
 export function classifyCapture(
   raw: readonly string[],
@@ -42,17 +64,19 @@ export function classifyCapture(
   const lines = joinFrames(raw);
   const inner = `${esc(src)} > ${esc(dst)}: ICMP echo request`;
   const head = new RegExp(`^\\S+ (${MAC}) > (${MAC}), `);
-  const ipip = new RegExp(`: (${IP}) > (${IP}): ${inner}`);
-  const vxlan = new RegExp(`: (${IP})\\.\\d+ > (${IP})\\.4789: VXLAN.*${inner}`);
+  const outers = Object.entries(WIRE_FORMS).flatMap(([kind, f]) =>
+    f.outer ? [{ kind: kind as Encapsulation, re: f.outer(inner) }] : [],
+  );
   for (const line of lines) {
     if (!new RegExp(inner).test(line)) continue;
     const h = head.exec(line);
     if (!h) continue;
     const base = { srcMac: h[1]!, dstMac: h[2]!, line };
-    const v = vxlan.exec(line);
-    if (v) return { kind: "vxlan", outerSrc: v[1]!, outerDst: v[2]!, ...base };
-    const i = ipip.exec(line);
-    if (i && i[1] !== src) return { kind: "ipip", outerSrc: i[1]!, outerDst: i[2]!, ...base };
+    for (const { kind, re } of outers) {
+      const m = re.exec(line);
+      // An outer header's source is a node, never the pod itself (a plain packet matches IPIP's shape).
+      if (m && m[1] !== src) return { kind, outerSrc: m[1]!, outerDst: m[2]!, ...base };
+    }
     return { kind: "plain", ...base };
   }
   return undefined;
@@ -60,16 +84,13 @@ export function classifyCapture(
 
 /** What a packet looks like, in words, for check results. */
 export function describePacket(p: CapturedPacket | undefined): string {
-  if (!p) return "no matching packet on the underlay";
-  switch (p.kind) {
-    case "ipip":
-      return `IP-in-IP (protocol 4) ${p.outerSrc} > ${p.outerDst} carrying the pod's ICMP`;
-    case "vxlan":
-      return `VXLAN (UDP 4789) ${p.outerSrc} > ${p.outerDst} carrying the pod's ICMP`;
-    default:
-      return `plain ICMP between pod addresses, frame ${p.srcMac} > ${p.dstMac}`;
-  }
+  return p ? WIRE_FORMS[p.kind].describe(p) : "no matching packet on the underlay";
 }
+
+/** The tcpdump filter that sees every encapsulation (and plain ICMP). */
+const CAPTURE_FILTER = Object.values(WIRE_FORMS)
+  .map((f) => f.filter)
+  .join(" or ");
 
 /**
  * Runs tcpdump on `iface` in `netns` while `action` runs, and returns the lines it printed.
@@ -94,7 +115,7 @@ export async function captureDuring(
     "-l",
     "-c",
     String(opts.maxPackets ?? 40),
-    "icmp or ip proto 4 or udp port 4789",
+    CAPTURE_FILTER,
   ];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";

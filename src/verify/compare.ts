@@ -1,6 +1,8 @@
 // The pure half of `scripts/compare`: parsing ping and iperf3 output, ratios to the underlay, and the
 // side-by-side table of modes (IPIP | BGP | VXLAN). The measuring itself lives in src/cli/compare.ts.
 
+import { MODE_SPECS, MODES, isMode } from "../modes.ts";
+
 export interface PingStats {
   transmitted: number;
   received: number;
@@ -117,13 +119,7 @@ export function withRatios(m: Omit<StackMeasurement, "latencyRatio" | "throughpu
 export type CompareColumn =
   { title: string; measurement: StackMeasurement } | { title: string; unavailable: string };
 
-export const MODE_TITLES: Record<string, string> = {
-  ipip: "IPIP",
-  bgp: "BGP",
-  vxlan: "VXLAN",
-  crosssubnet: "CrossSubnet",
-};
-const MODE_ORDER = ["ipip", "bgp", "vxlan", "crosssubnet"];
+const titleOfMode = (mode: string): string => (isMode(mode) ? MODE_SPECS[mode].title : mode);
 
 /**
  * Columns in mode order (IPIP, BGP, VXLAN, then others), one per measured stack; a mode in `always`
@@ -136,18 +132,18 @@ export function compareColumns(
 ): CompareColumn[] {
   const cols: (CompareColumn & { order: number })[] = [];
   const titleOf = (m: StackMeasurement) => {
-    const t = MODE_TITLES[m.mode] ?? m.mode;
+    const t = titleOfMode(m.mode);
     return m.stack === m.mode ? t : `${t} (${m.stack})`;
   };
   const orderOf = (mode: string) => {
-    const i = MODE_ORDER.indexOf(mode);
-    return i < 0 ? MODE_ORDER.length : i;
+    const i = (MODES as readonly string[]).indexOf(mode);
+    return i < 0 ? MODES.length : i;
   };
   for (const m of measured) cols.push({ title: titleOf(m), measurement: m, order: orderOf(m.mode) });
   for (const mode of always)
     if (!measured.some((m) => m.mode === mode))
       cols.push({
-        title: MODE_TITLES[mode] ?? mode,
+        title: titleOfMode(mode),
         unavailable: reasons[mode] ?? "not measured",
         order: orderOf(mode),
       });

@@ -1,7 +1,6 @@
 // What a lab must show, per mode: the pods and their pairs, the encapsulation on the wire. Pure.
 // Routes and devices come from the datastore by Calico's rules: calico-rules.ts, host-checks.ts.
-import type { Mode } from "../config/lab-config.ts";
-import type { Encapsulation } from "./capture.ts";
+import { MODE_SPECS, type Encapsulation, type Mode } from "../modes.ts";
 
 export { missingRoutes, needsIpip } from "./host-checks.ts";
 
@@ -28,16 +27,8 @@ export function podPairs(pods: readonly RunningPod[]): PodPair[] {
 
 /** How cross-node pod traffic must look on the underlay in each mode, between hosts of one subnet or not. */
 export function expectedEncapsulation(mode: Mode, sameSubnet = true): Encapsulation {
-  switch (mode) {
-    case "ipip":
-      return "ipip";
-    case "vxlan":
-      return "vxlan";
-    case "crosssubnet":
-      return sameSubnet ? "plain" : "ipip";
-    default:
-      return "plain";
-  }
+  const { wire } = MODE_SPECS[mode];
+  return sameSubnet ? wire.sameSubnet : wire.crossSubnet;
 }
 
 /** `ip route show` lines normalized for comparison (spacing, trailing blanks). */

@@ -1,5 +1,6 @@
 // Verification of a running lab, with packets: the checks `pulumi up` runs and `verify` prints.
 // Every check says what was expected and what was seen; nothing sleeps, everything retries to a deadline.
+import { MODE_SPECS, type Mode } from "../modes.ts";
 import { dirname } from "node:path";
 import type { LabPlan } from "../lab/topology.ts";
 import { ECHO_PORT, sameSubnetHosts } from "../lab/topology.ts";
@@ -25,7 +26,7 @@ export type { Category, Check } from "./checks.ts";
 
 export interface LabReport {
   stack: string;
-  mode: string;
+  mode: Mode;
   ok: boolean;
   checks: Check[];
   capture?: { from: string; to: string; packet?: CapturedPacket };
@@ -74,7 +75,7 @@ interface PingJob {
  * again: it checks what the agents did.
  */
 async function ipipSkipReason(plan: LabPlan, opts: VerifyOptions): Promise<string | undefined> {
-  if (plan.mode !== "crosssubnet") return undefined;
+  if (!MODE_SPECS[plan.mode].degradesWithout.includes("ipip")) return undefined;
   for (const h of plan.hosts) {
     const degraded = (await readAgentClaim(opts.hostRunDir(h.name)))?.degraded?.[0];
     if (degraded) return `the agent on ${h.name} runs without IP-in-IP: ${degraded.split(";")[0]}`;
@@ -125,7 +126,7 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
   const birdOn = (host: string) => {
     const e = expect.get(host);
     // Without the datastore, BIRD is still expected where the mode routes with BGP.
-    return e === undefined || typeof e === "string" ? plan.mode !== "vxlan" : e.bird;
+    return e === undefined || typeof e === "string" ? MODE_SPECS[plan.mode].runsBgp : e.bird;
   };
   const runDir = opts.runDir ?? dirname(opts.hostRunDir(plan.hosts[0]!.name));
   // A calico-node that runs but is catching up (it is "unready" until its etcd watch is back) gets the
@@ -441,9 +442,9 @@ export async function deadDaemonsOf(
   const facts = datastore.ok ? datastore.facts : undefined;
   const birdOn = (name: string) => {
     try {
-      return facts ? expectHost(facts, name, "eth0").bird : plan.mode !== "vxlan";
+      return facts ? expectHost(facts, name, "eth0").bird : MODE_SPECS[plan.mode].runsBgp;
     } catch {
-      return plan.mode !== "vxlan";
+      return MODE_SPECS[plan.mode].runsBgp;
     }
   };
   return deadDaemons(plan, datastore, { ...dirs, birdOn });

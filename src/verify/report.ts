@@ -4,6 +4,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ECHO_PORT, type LabPlan } from "../lab/topology.ts";
+import { ENCAPSULATIONS, MODE_SPECS } from "../modes.ts";
 import { describePacket } from "./capture.ts";
 import type { RunningPod } from "./expectations.ts";
 import type { Category, LabReport } from "./lab.ts";
@@ -22,17 +23,10 @@ const CATEGORY_TITLES: Record<Category, string> = {
   bgp: "BGP sessions",
 };
 
-const MODE_STORY: Record<string, string> = {
-  ipip: "Pod packets between nodes travel inside IP-in-IP (protocol 4) through tunl0.",
-  bgp: "Pod packets between nodes travel unencapsulated; every node learns the others' pod blocks over BGP.",
-  vxlan: "Pod packets between nodes travel inside VXLAN (UDP 4789) through vxlan.calico; no BGP.",
-  crosssubnet: "Pod packets travel plain inside a subnet and in IP-in-IP across subnets.",
-};
-
 export function renderMarkdown(plan: LabPlan, pods: readonly RunningPod[], report: LabReport): string {
   const L: string[] = [];
   L.push(`# Lab "${report.stack}" (${report.mode})`, "");
-  L.push(MODE_STORY[report.mode] ?? "", "");
+  L.push(MODE_SPECS[report.mode].story, "");
   L.push(`**${report.ok ? "Verified" : "FAILED"}**: ${verdict(report)} (${report.verifiedAt}).`, "");
   const reasons = [...new Set(report.checks.flatMap((c) => (c.skipped ? [c.skipped] : [])))];
   for (const r of reasons) L.push(`Skipped checks: ${r}.`, "");
@@ -191,8 +185,7 @@ export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], re
   S.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#fbfbf8"/>`);
   // Sessions or tunnels between hosts: arcs above the boxes.
   const kind = report.capture?.packet?.kind;
-  const color = kind === "ipip" ? "#c0392b" : kind === "vxlan" ? "#8e44ad" : "#2471a3";
-  const label = kind === "ipip" ? "IPIP tunnel" : kind === "vxlan" ? "VXLAN tunnel" : "BGP session";
+  const { color, arc: label } = ENCAPSULATIONS[kind ?? "plain"];
   const seen = new Set<string>();
   for (const [host, peers] of Object.entries(report.bgp)) {
     for (const p of peers) {
@@ -211,29 +204,29 @@ export function renderTopologySvg(plan: LabPlan, pods: readonly RunningPod[], re
       );
     }
   }
-  // Tunnels: between every pair of hosts (ipip, vxlan), or only across subnets (crosssubnet).
+  // Tunnels: between every pair of hosts (ipip, vxlan), or only across subnets where the mode encapsulates
+  // only there (crosssubnet).
+  const { wire } = MODE_SPECS[plan.mode];
+  const mixed = wire.sameSubnet !== wire.crossSubnet;
   const tunnelled = (a: number, b: number) =>
-    plan.mode === "crosssubnet"
-      ? plan.hosts[a]!.subnet !== plan.hosts[b]!.subnet
-      : kind === "ipip" || kind === "vxlan";
-  if (kind === "ipip" || kind === "vxlan" || plan.mode === "crosssubnet") {
+    mixed ? plan.hosts[a]!.subnet !== plan.hosts[b]!.subnet : kind === "ipip" || kind === "vxlan";
+  if (kind === "ipip" || kind === "vxlan" || mixed) {
     for (let a = 0; a < plan.hosts.length; a++)
       for (let b = a + 1; b < plan.hosts.length; b++) {
         if (!tunnelled(a, b)) continue;
         const x1 = x(a) + boxW / 2;
         const x2 = x(b) + boxW / 2;
         S.push(
-          `<path d="M ${x1} ${hostY} Q ${(x1 + x2) / 2} ${hostY - 30 - (b - a) * 30} ${x2} ${hostY}" fill="none" stroke="${plan.mode === "crosssubnet" ? "#c0392b" : color}" stroke-width="3"/>`,
+          `<path d="M ${x1} ${hostY} Q ${(x1 + x2) / 2} ${hostY - 30 - (b - a) * 30} ${x2} ${hostY}" fill="none" stroke="${mixed ? "#c0392b" : color}" stroke-width="3"/>`,
         );
       }
   }
   S.push(
     `<text x="${gap}" y="24" font-size="16" font-weight="bold">${escapeHtml(`${report.stack}: ${report.mode} mode`)}</text>`,
   );
-  const legend =
-    plan.mode === "crosssubnet"
-      ? "dashed: BGP sessions; red: IP-in-IP tunnels, only between hosts in different subnets"
-      : `arcs: ${label}s between hosts`;
+  const legend = mixed
+    ? `dashed: BGP sessions; red: ${ENCAPSULATIONS[wire.crossSubnet].name} tunnels, only between hosts in different subnets`
+    : `arcs: ${label}s between hosts`;
   S.push(`<text x="${gap}" y="44" fill="${color}">${escapeHtml(legend)}</text>`);
   // Underlay bus: one line per subnet (bridge), the labels under the last one.
   plan.subnets.forEach((sn, i) => {
@@ -313,7 +306,7 @@ tr.skipped td { color: #7f8c8d; }
 pre { background: #f4f4f4; padding: 8px; overflow-x: auto; }
 </style></head><body>
 <h1>Lab "${escapeHtml(report.stack)}" — ${escapeHtml(report.mode)} mode</h1>
-<p>${escapeHtml(MODE_STORY[report.mode] ?? "")}</p>
+<p>${escapeHtml(MODE_SPECS[report.mode].story)}</p>
 <p class="verdict">${report.ok ? "Verified" : "FAILED"}: ${escapeHtml(verdict(report))}</p>
 ${[...new Set(report.checks.flatMap((c) => (c.skipped ? [c.skipped] : [])))].map((r) => `<p>Skipped checks: ${escapeHtml(r)}.</p>`).join("\n")}
 ${renderTopologySvg(plan, pods, report)}

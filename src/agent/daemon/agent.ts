@@ -17,7 +17,7 @@ import { felixProgram } from "../felix/routes.ts";
 import { LocalEndpoints, WORKLOAD_ENDPOINT_PREFIX } from "../felix/endpoints.ts";
 import { planHost, type HostPlan } from "../felix/host.ts";
 import { applyHost } from "../felix/dataplane-host.ts";
-import { featuresFor } from "../felix/preflight.ts";
+import { MODE_SPECS } from "../../modes.ts";
 import { modeName, probeFeatures } from "../felix/probe.ts";
 import { birdConfFor, writeIfChanged } from "../confd/confd.ts";
 import { BirdSupervisor } from "../bird/supervisor.ts";
@@ -151,7 +151,7 @@ export class Agent {
 
     // Preflight before anything is created: the manifest's mode needs these kernel features.
     const mode = modeName(manifest.pool);
-    const needs = featuresFor(mode).filter((f) => f === "ipip" || f === "vxlan");
+    const needs = [...MODE_SPECS[mode].kernelFeatures];
     if (manifest.felix.ipipEnabled === true && !needs.includes("ipip")) needs.push("ipip");
     const probe = await probeFeatures(mode, needs);
     if (probe.refusals.length > 0) throw new PreflightRefusal(probe.refusals.join("\n"));

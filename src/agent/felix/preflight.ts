@@ -1,8 +1,9 @@
 // Kernel features a mode needs, checked before anything is created. Never fall back silently.
 import { randomBytes } from "node:crypto";
 import { tryRun } from "../../effects/exec.ts";
+import { MODE_SPECS, type KernelFeature, type Mode } from "../../modes.ts";
 
-export type KernelFeature = "ipip" | "vxlan" | "veth" | "bridge";
+export type { KernelFeature } from "../../modes.ts";
 
 export interface FeatureProbe {
   feature: KernelFeature;
@@ -19,22 +20,16 @@ const PROBES: Record<KernelFeature, FeatureProbe> = {
 };
 
 /** What each lab mode needs from the kernel. */
-export function featuresFor(mode: string): KernelFeature[] {
-  const base: KernelFeature[] = ["veth", "bridge"];
-  if (mode === "ipip" || mode === "crosssubnet") return [...base, "ipip"];
-  if (mode === "vxlan") return [...base, "vxlan"];
-  return base;
+export function featuresFor(mode: Mode): KernelFeature[] {
+  return ["veth", "bridge", ...MODE_SPECS[mode].kernelFeatures];
 }
 
-/**
- * Whether a mode can run without a feature, with less proven: crosssubnet without ipip still carries
- * traffic inside a subnet (plain), and only traffic across subnets is lost. Every other gap is a refusal.
- */
-export function degradable(mode: string, feature: KernelFeature): boolean {
-  return mode === "crosssubnet" && feature === "ipip";
+/** Whether a mode can run without a feature, with less proven (ModeSpec.degradesWithout); else a refusal. */
+export function degradable(mode: Mode, feature: KernelFeature): boolean {
+  return MODE_SPECS[mode].degradesWithout.includes(feature);
 }
 
-export function degradedMessage(mode: string, feature: KernelFeature): string {
+export function degradedMessage(mode: Mode, feature: KernelFeature): string {
   return (
     `mode ${mode}: this kernel has no ${PROBES[feature].module} module, so pod traffic inside a subnet runs ` +
     `(plain) but traffic across subnets cannot be encapsulated; tunl0 is not created and those checks are ` +
@@ -47,7 +42,7 @@ export interface PreflightProblem {
   message: string;
 }
 
-export function missingFeatureMessage(mode: string, feature: KernelFeature, seen: string): string {
+export function missingFeatureMessage(mode: Mode, feature: KernelFeature, seen: string): string {
   const p = PROBES[feature];
   const alternatives =
     feature === "ipip"
@@ -80,7 +75,7 @@ function linkAddArgs(feature: KernelFeature, name: string): string[] {
 }
 
 /** Tries each feature in a throwaway namespace (nothing touches the root namespace). */
-export async function preflight(mode: string): Promise<PreflightProblem[]> {
+export async function preflight(mode: Mode): Promise<PreflightProblem[]> {
   const ns = `preflight-${randomBytes(3).toString("hex")}`;
   const problems: PreflightProblem[] = [];
   const add = await tryRun(["ip", "netns", "add", ns]);

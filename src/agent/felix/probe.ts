@@ -9,19 +9,15 @@ import {
   missingFeatureMessage,
   type KernelFeature,
 } from "./preflight.ts";
+import type { Mode } from "../../modes.ts";
 
 const PROBE_ARGS: Partial<Record<KernelFeature, string[]>> = {
   ipip: ["pfipip", ...IPIP_PROBE_PARAMS],
   vxlan: ["pfvxlan", "type", "vxlan", "id", "42", "dstport", "4789"],
 };
 
-/** The lab mode name a manifest's pool settings amount to (for messages). */
-export function modeName(pool: { ipipMode: string; vxlanMode: string }): string {
-  if (pool.ipipMode === "CrossSubnet") return "crosssubnet";
-  if (pool.ipipMode !== "Never") return "ipip";
-  if (pool.vxlanMode !== "Never") return "vxlan";
-  return "bgp";
-}
+/** The lab mode a manifest's pool settings amount to (for messages). */
+export { modeOfPool as modeName } from "../../modes.ts";
 
 export interface ProbeResult {
   /** One message per missing feature the mode cannot run without. */
@@ -31,7 +27,7 @@ export interface ProbeResult {
 }
 
 /** Probes `features` (all present: both lists empty). */
-export async function probeFeatures(mode: string, features: readonly KernelFeature[]): Promise<ProbeResult> {
+export async function probeFeatures(mode: Mode, features: readonly KernelFeature[]): Promise<ProbeResult> {
   const out: ProbeResult = { refusals: [], degraded: [] };
   for (const f of features) {
     const args = PROBE_ARGS[f];

@@ -21,7 +21,7 @@ import { expectedBlackholes, expectedRemoteRoutes } from "../../../src/agent/fel
 import { runFiles } from "../../../src/agent/daemon/status.ts";
 import { captureDuring, classifyCapture, type CapturedPacket } from "../../../src/verify/capture.ts";
 import { startAgent, stopAgent, type StartAgentOptions } from "../../../src/agent/daemon/launch.ts";
-import { loadTemplate, PRESETS, renderManifest, type PresetName } from "../../../src/manifest/index.ts";
+import { loadTemplate, PRESETS, renderManifest, type Mode } from "../../../src/manifest/index.ts";
 import { removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
 
 export const CALICOCTL = fileURLToPath(new URL("../../../scripts/calicoctl", import.meta.url));
@@ -48,7 +48,7 @@ export interface LabPod extends PodRef {
 export interface RoutingLabOptions {
   tag: string;
   hosts: number;
-  preset: PresetName;
+  preset: Mode;
   /** Labels and RR cluster ids per host index. */
   hostExtras?: (i: number) => { labels?: Record<string, string>; rrClusterId?: string };
   /** How long startAgent waits for each agent to be ready (default 60 s; a VM under TCG needs more). */

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { INTERNAL_ERROR, main } from "../../../src/cli/render.ts";
-import { LAB_NETWORK, PRESET_NAMES, parseManifest } from "../../../src/manifest/index.ts";
+import { LAB_NETWORK, MODES, parseManifest } from "../../../src/manifest/index.ts";
 import { readInput } from "./helpers.ts";
 
 const FIXTURES = [
@@ -97,9 +97,9 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 
 const flags: fc.Arbitrary<string[]> = fc.oneof(
   fc.constant<string[]>([]),
-  fc.constantFrom(...PRESET_NAMES).map((p) => ["--preset", p]),
-  fc.constantFrom(...PRESET_NAMES).map((p) => ["--preset", p, "--no-network-checks"]),
-  fc.constantFrom(...PRESET_NAMES).map((p) => ["--preset", p, "--mtu", "9000"]),
+  fc.constantFrom(...MODES).map((p) => ["--preset", p]),
+  fc.constantFrom(...MODES).map((p) => ["--preset", p, "--no-network-checks"]),
+  fc.constantFrom(...MODES).map((p) => ["--preset", p, "--mtu", "9000"]),
   fc.constant<string[]>(["--pod-cidr", "10.250.0.0/16", "--backend", "bird"]),
   fc.constant<string[]>(["--etcd-endpoints", "http://192.168.19.165:2379"]),
   fc.constant<string[]>(["--parse"]),

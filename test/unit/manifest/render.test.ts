@@ -3,13 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { assertGolden } from "../../support/golden.ts";
-import {
-  ManifestError,
-  PRESET_NAMES,
-  PRESETS,
-  parseManifest,
-  renderManifest,
-} from "../../../src/manifest/index.ts";
+import { ManifestError, MODES, PRESETS, parseManifest, renderManifest } from "../../../src/manifest/index.ts";
 import { UPSTREAM, changedTexts, formatDiff, inputSkip, lineDiff, readInput } from "./helpers.ts";
 
 const INPUTS = [
@@ -40,7 +34,7 @@ function goldenText(
 
 describe("presets render on every input, touching only their entries", () => {
   for (const input of INPUTS) {
-    for (const preset of PRESET_NAMES) {
+    for (const preset of MODES) {
       it(`${preset} on ${input}`, { skip: inputSkip(input) }, async () => {
         const src = readInput(input);
         const r = renderManifest(src, PRESETS[preset]);

@@ -6,7 +6,7 @@ import { IPv4, IPv4CidrRange, IPv4Prefix } from "ip-num";
 import {
   LAB_DEFAULTS,
   LAB_NETWORK,
-  PRESET_NAMES,
+  MODES,
   PRESETS,
   mtusFor,
   parseManifest,
@@ -30,7 +30,7 @@ function roundTrip(v: CalicoVariant, input = TEMPLATES[v.datastoreType]) {
 }
 
 describe("round trip for presets", () => {
-  for (const preset of PRESET_NAMES) {
+  for (const preset of MODES) {
     for (const base of [LAB_DEFAULTS, KDD_DEFAULTS]) {
       it(`${preset} (${base.datastoreType})`, () => {
         const v = resolveVariant(base, PRESETS[preset]);
@@ -47,7 +47,7 @@ describe("round trip for presets", () => {
 
   for (const input of ["calico-v3.9.0", "v3.13-shape", "v3.26-shape"]) {
     it(`presets with the lab pool on ${input}`, { skip: inputSkip(input) }, () => {
-      for (const preset of PRESET_NAMES) {
+      for (const preset of MODES) {
         roundTrip(resolveVariant(KDD_DEFAULTS, PRESETS[preset]), readInput(input));
       }
     });
