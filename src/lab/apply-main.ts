@@ -2,6 +2,7 @@
 // With --delete, removes them. Run inside a lab namespace that reaches etcd:
 //   ip netns exec <master> node --import tsx apply-main.ts <endpoint> [--delete] < resources.json
 import { Datastore } from "../agent/datastore/etcd.ts";
+import { scaledMs } from "./timeouts.ts";
 import { resourceKey, type ResourcePlural } from "../agent/datastore/keys.ts";
 
 const PLURAL: Record<string, ResourcePlural> = {
@@ -22,7 +23,7 @@ const resources = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
   kind: string;
   metadata: { name: string };
 }[];
-const ds = new Datastore({ endpoints: endpoint.split(","), retryDeadlineMs: 10_000 });
+const ds = new Datastore({ endpoints: endpoint.split(","), retryDeadlineMs: scaledMs(10_000) });
 try {
   for (const r of resources) {
     const plural = PLURAL[r.kind];

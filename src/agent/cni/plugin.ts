@@ -1,5 +1,6 @@
 // The calico CNI plugin's commands: ADD (IPAM + workload endpoint), DEL (idempotent), CHECK, VERSION.
 // Runs in the host's network namespace, as kubelet runs plugins; refuses to run in the root namespace.
+import { scaledMs } from "../../lab/timeouts.ts";
 import { Datastore } from "../datastore/etcd.ts";
 import { resourceKey, workloadEndpointName, newResource, type WorkloadEndpoint } from "../datastore/keys.ts";
 import { Ipam } from "../ipam/allocator.ts";
@@ -35,7 +36,8 @@ function datastoreFor(conf: NetConf): Datastore {
     .filter(Boolean);
   return new Datastore({
     endpoints,
-    retryDeadlineMs: 20_000,
+    // A slow machine (TCG) scales it: an etcd that is only slow to answer must not fail the pod.
+    retryDeadlineMs: scaledMs(20_000),
     ...(conf.etcd_ca_cert_file
       ? {
           tls: { caFile: conf.etcd_ca_cert_file, certFile: conf.etcd_cert_file, keyFile: conf.etcd_key_file },
