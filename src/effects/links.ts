@@ -15,16 +15,12 @@ export interface LinkInfo {
   addr_info?: { family: string; local: string; prefixlen: number; scope: string }[];
 }
 
-export async function listLinks(netns: string, host: HostExec = hostOfNetns(netns)): Promise<LinkInfo[]> {
+export async function listLinks(netns: string, host = hostOfNetns(netns)): Promise<LinkInfo[]> {
   const out = await run(execIn(host, assertNetnsName(netns), ["ip", "-j", "addr", "show"]));
   return JSON.parse(out) as LinkInfo[];
 }
 
-export async function linkExists(
-  netns: string,
-  ifname: string,
-  host: HostExec = hostOfNetns(netns),
-): Promise<boolean> {
+export async function linkExists(netns: string, ifname: string, host = hostOfNetns(netns)): Promise<boolean> {
   const r = await tryRun(ipIn(host, netns, ["link", "show", "dev", assertIfName(ifname)]));
   return r.exitCode === 0;
 }
@@ -34,7 +30,7 @@ export async function createBridge(
   netns: string,
   name: string,
   mtu: number,
-  host: HostExec = hostOfNetns(netns),
+  host = hostOfNetns(netns),
 ): Promise<void> {
   const b = assertIfName(name);
   if (!(await linkExists(netns, b, host))) await run(ipIn(host, netns, ["link", "add", b, "type", "bridge"]));
@@ -68,39 +64,22 @@ export async function createVethPair(opts: {
   await run(ipIn(host, a, ["link", "set", "dev", ia, "mtu", mtu, "up"]));
 }
 
-export async function deleteLink(
-  netns: string,
-  ifname: string,
-  host: HostExec = hostOfNetns(netns),
-): Promise<void> {
+export async function deleteLink(netns: string, ifname: string, host = hostOfNetns(netns)): Promise<void> {
   const i = assertIfName(ifname);
   if (await linkExists(netns, i, host)) await tryRun(ipIn(host, netns, ["link", "del", "dev", i]));
 }
 
 /** Sets exactly this address (CIDR form) on the interface, replacing none others. */
-export async function addAddress(
-  netns: string,
-  ifname: string,
-  cidr: string,
-  host: HostExec = hostOfNetns(netns),
-): Promise<void> {
+export async function addAddress(netns: string, ifname: string, cidr: string, host = hostOfNetns(netns)) {
   await run(ipIn(host, netns, ["addr", "replace", cidr, "dev", assertIfName(ifname)]));
 }
 
-export async function addRoute(
-  netns: string,
-  args: readonly string[],
-  host: HostExec = hostOfNetns(netns),
-): Promise<void> {
+export async function addRoute(netns: string, args: readonly string[], host = hostOfNetns(netns)) {
   await run(ipIn(host, netns, ["route", "replace", ...args]));
 }
 
 /** Removes the route if present; absent is not an error. */
-export async function deleteRoute(
-  netns: string,
-  args: readonly string[],
-  host: HostExec = hostOfNetns(netns),
-): Promise<void> {
+export async function deleteRoute(netns: string, args: readonly string[], host = hostOfNetns(netns)) {
   await tryRun(ipIn(host, netns, ["route", "del", ...args]));
 }
 
@@ -108,18 +87,13 @@ export async function setMtu(
   netns: string,
   ifname: string,
   mtu: number,
-  host: HostExec = hostOfNetns(netns),
+  host = hostOfNetns(netns),
 ): Promise<void> {
   await run(ipIn(host, netns, ["link", "set", "dev", assertIfName(ifname), "mtu", String(mtu)]));
 }
 
 /** Removes the address if present; absent is not an error. */
-export async function deleteAddress(
-  netns: string,
-  ifname: string,
-  cidr: string,
-  host: HostExec = hostOfNetns(netns),
-): Promise<void> {
+export async function deleteAddress(netns: string, ifname: string, cidr: string, host = hostOfNetns(netns)) {
   await tryRun(ipIn(host, netns, ["addr", "del", cidr, "dev", assertIfName(ifname)]));
 }
 
@@ -137,7 +111,7 @@ export interface RouteInfo {
 export async function listRoutes(
   netns: string,
   dev?: string,
-  host: HostExec = hostOfNetns(netns),
+  host = hostOfNetns(netns),
 ): Promise<RouteInfo[]> {
   const tail = dev ? ["dev", assertIfName(dev)] : [];
   const out = await run(execIn(host, assertNetnsName(netns), ["ip", "-j", "-4", "route", "show", ...tail]));
@@ -146,10 +120,6 @@ export async function listRoutes(
 }
 
 /** Sets the link up (it may have been set down by hand). */
-export async function setLinkUp(
-  netns: string,
-  ifname: string,
-  host: HostExec = hostOfNetns(netns),
-): Promise<void> {
+export async function setLinkUp(netns: string, ifname: string, host = hostOfNetns(netns)): Promise<void> {
   await run(execIn(host, assertNetnsName(netns), ["ip", "link", "set", "dev", assertIfName(ifname), "up"]));
 }

@@ -15,7 +15,7 @@ export async function listNetns(): Promise<string[]> {
   }
 }
 
-export async function netnsExists(name: string, host: HostExec = hostOfNetns(name)): Promise<boolean> {
+export async function netnsExists(name: string, host = hostOfNetns(name)): Promise<boolean> {
   assertNetnsName(name);
   if (!host.local) return (await tryRun(execIn(host, name, ["true"]))).exitCode === 0;
   return (await listNetns()).includes(name);
@@ -30,21 +30,17 @@ export async function createNetns(name: string, host: HostExec = THIS_KERNEL): P
 }
 
 /** IPv4 forwarding in the namespace (a router's; the hosts' is the agent's business, as Felix's). */
-export async function setForwarding(
-  name: string,
-  on: boolean,
-  host: HostExec = hostOfNetns(name),
-): Promise<void> {
+export async function setForwarding(name: string, on: boolean, host = hostOfNetns(name)): Promise<void> {
   await run(execIn(host, assertNetnsName(name), ["sysctl", "-qw", `net.ipv4.ip_forward=${on ? 1 : 0}`]));
 }
 
-export async function forwarding(name: string, host: HostExec = hostOfNetns(name)): Promise<boolean> {
+export async function forwarding(name: string, host = hostOfNetns(name)): Promise<boolean> {
   const r = await tryRun(execIn(host, assertNetnsName(name), ["sysctl", "-n", "net.ipv4.ip_forward"]));
   return r.stdout.trim() === "1";
 }
 
 /** Kills every process in the namespace, then deletes it. Nothing to delete is not an error. */
-export async function deleteNetns(name: string, host: HostExec = hostOfNetns(name)): Promise<void> {
+export async function deleteNetns(name: string, host = hostOfNetns(name)): Promise<void> {
   assertNetnsName(name);
   if (!host.local) return deleteRemoteNetns(name, host);
   if (!(await netnsExists(name, host))) return;

@@ -9,7 +9,7 @@ import {
   type Mode,
 } from "../config/lab-config.ts";
 import { hostBackends } from "../backends/index.ts";
-import type { HostMachine } from "../backends/types.ts";
+import type { HostMachine, VmMachine } from "../backends/types.ts";
 
 /** The switch namespace holds the underlay bridge; each host's eth0 is a veth whose peer is a bridge port. */
 export const UNDERLAY_BRIDGE = "br0";
@@ -141,6 +141,18 @@ const prefixOf = (cidr: string) => cidr.split("/")[1]!;
 /** Flat: everything beyond the pools is on the wire. Routed: the router is the way out of the subnet. */
 function hostRoutes(subnet: SubnetPlan): UnderlayRoute[] {
   return [subnet.router ? { to: "default", via: subnet.router } : { to: "default" }];
+}
+
+/** A host as a plan stored by an earlier version holds it (a Verification's state): `vm?` for `machine`. */
+type StoredHost = Omit<HostPlan, "machine"> & { machine?: HostMachine; vm?: Omit<VmMachine, "kind"> };
+
+/** A plan read back from a resource's state, with every host's `machine` (older states have `vm?`). Pure. */
+export function planFromState(plan: Omit<LabPlan, "hosts"> & { hosts: StoredHost[] }): LabPlan {
+  const host = ({ vm, machine, ...h }: StoredHost): HostPlan => ({
+    ...h,
+    machine: machine ?? (vm ? { kind: "vm", ...vm } : { kind: "netns" }),
+  });
+  return { ...plan, hosts: plan.hosts.map(host) };
 }
 
 export function planHost(config: LabConfig, host: HostConfig, index = 0): HostPlan {

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseLabConfig } from "../../../src/config/lab-config.ts";
-import { planLab, sameSubnetHosts, underlayPingPairs, underlayRouteArgs } from "../../../src/lab/topology.ts";
+import {
+  planFromState,
+  planLab,
+  sameSubnetHosts,
+  underlayPingPairs,
+  underlayRouteArgs,
+} from "../../../src/lab/topology.ts";
 
 describe("lab plan", () => {
   const r = parseLabConfig("bgp", {});
@@ -55,6 +61,23 @@ describe("lab plan", () => {
     const master = vp.hosts[0]!.machine;
     assert.equal(master.kind === "vm" && master.etcdDataDir, "/run/calico-lab/lab-etcd");
     assert.equal(vp.etcd.netns, "lab-master", "etcd runs on the master, in its VM");
+  });
+
+  it("reads back a plan stored before hosts had a machine: vm? is the VM's, none a namespace's", () => {
+    const v = parseLabConfig("lab", { backend: "vm" });
+    assert.ok(v.ok);
+    const vp = planLab(v.config);
+    const stored = (p: typeof vp) => ({
+      ...p,
+      hosts: p.hosts.map(({ machine, ...h }) => {
+        if (machine.kind !== "vm") return h;
+        const { kind: _kind, ...vm } = machine;
+        return { ...h, vm };
+      }),
+    });
+    assert.deepEqual(planFromState(stored(vp)), vp);
+    assert.deepEqual(planFromState(stored(plan)), plan);
+    assert.deepEqual(planFromState(vp), vp, "a plan stored now reads back as it is");
   });
 
   it("pings every ordered pair of distinct hosts", () => {
