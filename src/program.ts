@@ -8,6 +8,7 @@ import { validateStack } from "./config/stack.ts";
 import { Lab } from "./lab/components.ts";
 import { LabFile, RunFolder } from "./lab/resources.ts";
 import { planLab } from "./lab/topology.ts";
+import { hostBackends } from "./backends/index.ts";
 import { degradable, degradedMessage, preflight } from "./agent/felix/preflight.ts";
 import { loadTemplate, renderManifest } from "./manifest/index.ts";
 
@@ -61,8 +62,8 @@ export async function main() {
     subject: `stack "${stack}"`,
   });
   // Kernel features the mode needs, probed in a throwaway namespace: refused before anything is created.
-  // VM hosts run Debian's kernel, not this one: their agents' own preflight runs there.
-  if (config.backend !== "vm" && process.env.CALICO_LAB_SKIP_PREFLIGHT !== "1") {
+  // Only when the hosts run on this kernel (hostBackends): a VM host's agent runs its own preflight there.
+  if (hostBackends[config.backend].thisKernel && process.env.CALICO_LAB_SKIP_PREFLIGHT !== "1") {
     const missing = await preflight(config.mode);
     const refused = missing.filter((m) => !degradable(config.mode, m.feature));
     if (refused.length > 0) throw new pulumi.RunError(refused.map((m) => m.message).join("\n"));

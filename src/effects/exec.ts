@@ -2,7 +2,7 @@
 // no shell), and one error type that says what ran and what it printed. Plain child_process rather than zx:
 // every CNI call and agent loads this module, and zx alone added ~80 ms and ~25 MB to each process start.
 import { spawn } from "node:child_process";
-import { vmOfNetns, vmPrefix } from "./vm-netns.ts";
+import { execIn, hostOfNetns, type HostExec } from "./host-exec.ts";
 
 export class CommandError extends Error {
   constructor(
@@ -69,10 +69,13 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
 }
 
 /**
- * argv run inside the named network namespace (`ip netns exec`): in this kernel, or, for a namespace of a
- * VM host (vm-netns.ts), inside the VM through its guest exec channel.
+ * argv run inside the named network namespace (`ip netns exec`) of its host: this kernel's, or, for a
+ * namespace of a VM host (host-exec.ts), inside the VM through its guest exec channel.
  */
-export function inNetns(netns: string, argv: readonly string[]): string[] {
-  const vm = vmOfNetns(netns);
-  return [...(vm ? vmPrefix(vm) : []), "ip", "netns", "exec", netns, ...argv];
+export function inNetns(
+  netns: string,
+  argv: readonly string[],
+  host: HostExec = hostOfNetns(netns),
+): string[] {
+  return execIn(host, netns, argv);
 }

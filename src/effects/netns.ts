@@ -1,10 +1,12 @@
-// Network namespaces: create, delete (idempotent), list, and the processes living in one. A namespace of a
-// VM host lives in the VM's kernel (vm-netns.ts): created, checked and deleted there, through its channel.
+// Network namespaces: create, delete (idempotent), list, and the processes living in one. Each is made on
+// its host (host-exec.ts): this kernel's `ip netns`, or a VM host's, through its channel, where it is also
+// recorded so that every process of the lab finds it there.
 import { readdir, readlink, stat } from "node:fs/promises";
 import { assertNetnsName } from "./names.ts";
-import { inNetns, run, tryRun } from "./exec.ts";
-import { registerVmNetns, unregisterVmNetns, vmOfNetns, vmPrefix, type VmReach } from "./vm-netns.ts";
+import { run, tryRun } from "./exec.ts";
+import { execIn, hostOfNetns, THIS_KERNEL, type HostExec } from "./host-exec.ts";
 
+/** This kernel's namespaces. */
 export async function listNetns(): Promise<string[]> {
   try {
     return (await readdir("/run/netns")).sort();
@@ -13,70 +15,35 @@ export async function listNetns(): Promise<string[]> {
   }
 }
 
-export async function netnsExists(name: string): Promise<boolean> {
-  const vm = vmOfNetns(assertNetnsName(name));
-  if (vm) return (await tryRun(inNetns(name, ["true"]))).exitCode === 0;
+export async function netnsExists(name: string, host = hostOfNetns(name)): Promise<boolean> {
+  assertNetnsName(name);
+  if (!host.local) return (await tryRun(execIn(host, name, ["true"]))).exitCode === 0;
   return (await listNetns()).includes(name);
 }
 
-/** Creates the namespace with its loopback up, here or in a VM host. Fails if it already exists. */
-export async function createNetns(name: string, vm?: VmReach): Promise<void> {
+/** Creates the namespace with its loopback up, on this kernel or the given host. Fails if it exists. */
+export async function createNetns(name: string, host: HostExec = THIS_KERNEL): Promise<void> {
   assertNetnsName(name);
-  if (vm) {
-    await run([...vmPrefix(vm), "ip", "netns", "add", name]);
-    registerVmNetns(name, vm);
-  } else await run(["ip", "netns", "add", name]);
-  await run(inNetns(name, ["ip", "link", "set", "dev", "lo", "up"]));
+  await run(host.onHost(["ip", "netns", "add", name]));
+  host.adopt(name);
+  await run(execIn(host, name, ["ip", "link", "set", "dev", "lo", "up"]));
 }
 
 /** IPv4 forwarding in the namespace (a router's; the hosts' is the agent's business, as Felix's). */
-export async function setForwarding(name: string, on: boolean): Promise<void> {
-  await run([
-    "ip",
-    "netns",
-    "exec",
-    assertNetnsName(name),
-    "sysctl",
-    "-qw",
-    `net.ipv4.ip_forward=${on ? 1 : 0}`,
-  ]);
+export async function setForwarding(name: string, on: boolean, host = hostOfNetns(name)): Promise<void> {
+  await run(execIn(host, assertNetnsName(name), ["sysctl", "-qw", `net.ipv4.ip_forward=${on ? 1 : 0}`]));
 }
 
-export async function forwarding(name: string): Promise<boolean> {
-  const r = await tryRun([
-    "ip",
-    "netns",
-    "exec",
-    assertNetnsName(name),
-    "sysctl",
-    "-n",
-    "net.ipv4.ip_forward",
-  ]);
+export async function forwarding(name: string, host = hostOfNetns(name)): Promise<boolean> {
+  const r = await tryRun(execIn(host, assertNetnsName(name), ["sysctl", "-n", "net.ipv4.ip_forward"]));
   return r.stdout.trim() === "1";
 }
 
-/** Creates the namespace unless it exists; brings loopback up either way. */
-export async function ensureNetns(name: string): Promise<void> {
-  if (!(await netnsExists(name))) await createNetns(name);
-  else await run(["ip", "-n", name, "link", "set", "dev", "lo", "up"]);
-}
-
 /** Kills every process in the namespace, then deletes it. Nothing to delete is not an error. */
-export async function deleteNetns(name: string): Promise<void> {
+export async function deleteNetns(name: string, host = hostOfNetns(name)): Promise<void> {
   assertNetnsName(name);
-  const vm = vmOfNetns(name);
-  if (vm) {
-    // In the VM: its processes killed and the namespace deleted there. A VM already gone took it along.
-    const pids = await tryRun([...vmPrefix(vm), "ip", "netns", "pids", name]);
-    const list = pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
-    if (list.length > 0) await tryRun([...vmPrefix(vm), "kill", "-KILL", ...list]);
-    const r = await tryRun([...vmPrefix(vm), "ip", "netns", "delete", name]);
-    if (r.exitCode !== 0 && (await netnsExists(name)))
-      throw new Error(`could not delete network namespace ${name} in its VM: ${r.stderr.trim()}`);
-    unregisterVmNetns(name);
-    return;
-  }
-  if (!(await netnsExists(name))) return;
+  if (!host.local) return deleteRemoteNetns(name, host);
+  if (!(await netnsExists(name, host))) return;
   for (const pid of await pidsInNetns(name)) {
     try {
       process.kill(pid, "SIGKILL");
@@ -85,12 +52,23 @@ export async function deleteNetns(name: string): Promise<void> {
     }
   }
   const r = await tryRun(["ip", "netns", "delete", name]);
-  if (r.exitCode !== 0 && (await netnsExists(name))) {
+  if (r.exitCode !== 0 && (await netnsExists(name, host))) {
     throw new Error(`could not delete network namespace ${name}: ${r.stderr.trim()}`);
   }
 }
 
-/** Pids of processes whose network namespace is the named one. */
+/** On a host of its own: its processes killed and the namespace deleted there. A VM already gone took it along. */
+async function deleteRemoteNetns(name: string, host: HostExec): Promise<void> {
+  const pids = await tryRun(host.onHost(["ip", "netns", "pids", name]));
+  const list = pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
+  if (list.length > 0) await tryRun(host.onHost(["kill", "-KILL", ...list]));
+  const r = await tryRun(host.onHost(["ip", "netns", "delete", name]));
+  if (r.exitCode !== 0 && (await netnsExists(name, host)))
+    throw new Error(`could not delete network namespace ${name} in ${host.where}: ${r.stderr.trim()}`);
+  host.forget(name);
+}
+
+/** Pids of processes (of this kernel) whose network namespace is the named one. */
 export async function pidsInNetns(name: string): Promise<number[]> {
   let ino: number;
   try {

@@ -2,8 +2,9 @@
 // namespaces of a VM host (its lab namespace and its pods') live in the VM's kernel, and are reached
 // through the VM's guest exec channel. They are recorded here as /run/netns records the local ones:
 // /run/calico-lab/vm-netns/<name> holds the argv prefix that runs a command in the VM, so every process
-// of the lab (the provider, the verification, calicoctl, a test) resolves a name the same way, and
-// `inNetns` works for both.
+// of the lab (the provider, the verification, calicoctl, a test) resolves a name the same way:
+// host-exec.ts `hostOfNetns` turns a record into the HostExec that reaches the VM, so `inNetns`, links
+// and namespaces work for both.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { assertNetnsName } from "./names.ts";

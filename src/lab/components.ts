@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan, LabPlan, OutsidePlan } from "./topology.ts";
 import { ECHO_PORT, underlayRouteArgs } from "./topology.ts";
 import type { RunningPod } from "../verify/expectations.ts";
+import { hostBackends } from "../backends/index.ts";
 import { bgpResources, outsideBirdConf, poolResource } from "./calico-resources.ts";
 import type { CalicoVariant } from "../manifest/index.ts";
 import {
@@ -135,7 +136,7 @@ export interface LabOptions {
   verify: boolean;
 }
 
-/** A lab host's machine: a namespace with its underlay port, or a VM (backend vm). */
+/** A lab host's machine, as its backend makes it: a namespace with its underlay port, or a VM. */
 function hostMachine(
   h: HostPlan,
   plan: LabPlan,
@@ -143,30 +144,31 @@ function hostMachine(
   runDir: string,
   opts: pulumi.ComponentResourceOptions,
 ): pulumi.Resource {
-  if (!h.vm) return new UnderlayHost(h.name, h, plan, underlay, opts).port;
-  return new VmHost(
-    `${h.name}-vm`,
-    {
-      name: h.name,
-      switchNetns: plan.switchNetns,
-      bridge: h.bridge,
-      tap: h.port,
-      mac: h.vm.mac,
-      execPort: h.vm.execPort,
-      netns: h.netns,
-      cidr: h.cidr,
-      routes: h.routes.map((r) => underlayRouteArgs(r, h.ifname)),
-      mtu: plan.mtu,
-      // Not the agent's run dir: the agent's delete removes that while the VM still runs.
-      runDir: join(runDir, `vm-${h.name}`),
-    },
-    { ...opts, dependsOn: [underlay.bridges.get(h.bridge)!] },
-  );
+  const m = h.machine;
+  switch (m.kind) {
+    case "netns":
+      return new UnderlayHost(h.name, h, plan, underlay, opts).port;
+    case "vm":
+      return new VmHost(
+        `${h.name}-vm`,
+        {
+          name: h.name,
+          switchNetns: plan.switchNetns,
+          bridge: h.bridge,
+          tap: h.port,
+          mac: m.mac,
+          execPort: m.execPort,
+          netns: h.netns,
+          cidr: h.cidr,
+          routes: h.routes.map((r) => underlayRouteArgs(r, h.ifname)),
+          mtu: plan.mtu,
+          // Not the agent's run dir: the agent's delete removes that while the VM still runs.
+          runDir: join(runDir, `vm-${h.name}`),
+        },
+        { ...opts, dependsOn: [underlay.bridges.get(h.bridge)!] },
+      );
+  }
 }
-
-/** Limits for a VM host under TCG, where every node process takes seconds to start. */
-const VM_AGENT_READY_MS = 300_000;
-const VM_VERIFY_DEADLINE_MS = 60_000;
 
 export class Lab extends pulumi.ComponentResource {
   readonly underlay: Underlay;
@@ -185,14 +187,15 @@ export class Lab extends pulumi.ComponentResource {
     const outside = new UnderlayHost("outside", outsidePlan, plan, this.underlay, parent);
 
     const master = this.hosts[0]!;
-    const masterVm = plan.hosts[0]!.vm;
+    const masterMachine = plan.hosts[0]!.machine;
+    const limits = hostBackends[plan.backend].limits;
     const etcd = new Etcd(
       "etcd",
       {
         netns: plan.etcd.netns,
         address: plan.etcd.address,
         runDir: o.runDir,
-        ...(masterVm ? { dataDir: masterVm.etcdDataDir } : {}),
+        ...(masterMachine.kind === "vm" ? { dataDir: masterMachine.etcdDataDir } : {}),
       },
       { parent: this, dependsOn: [master, o.runFolder] },
     );
@@ -218,7 +221,8 @@ export class Lab extends pulumi.ComponentResource {
             labels: h.labels,
             underlayRoutes: h.routes,
             ...(h.rrClusterId ? { rrClusterId: h.rrClusterId } : {}),
-            ...(h.vm ? { socketDir: h.vm.socketDir, readyTimeoutMs: VM_AGENT_READY_MS } : {}),
+            ...(h.machine.kind === "vm" ? { socketDir: h.machine.socketDir } : {}),
+            ...(limits.agentReadyMs ? { readyTimeoutMs: limits.agentReadyMs } : {}),
           },
           {
             parent: this,
@@ -275,7 +279,7 @@ export class Lab extends pulumi.ComponentResource {
             ),
           ),
           runDir: o.runDir,
-          deadlineMs: plan.backend === "vm" ? VM_VERIFY_DEADLINE_MS : 10_000,
+          deadlineMs: limits.verifyDeadlineMs,
           checksVersion: verificationCodeHash(),
         },
         // After the pool and BGP resources too: a mode switch changes them and the checks in one update,

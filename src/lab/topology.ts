@@ -8,6 +8,8 @@ import {
   type LabConfig,
   type Mode,
 } from "../config/lab-config.ts";
+import { hostBackends } from "../backends/index.ts";
+import type { HostMachine, VmMachine } from "../backends/types.ts";
 
 /** The switch namespace holds the underlay bridge; each host's eth0 is a veth whose peer is a bridge port. */
 export const UNDERLAY_BRIDGE = "br0";
@@ -61,27 +63,8 @@ export interface HostPlan {
   labels: Record<string, string>;
   /** Set on route reflectors (Calico's routeReflectorClusterID). */
   rrClusterId?: string;
-  /** Set on a VM host (backend vm): its NIC is a tap named `port` in the switch namespace. */
-  vm?: VmHostPlan;
-}
-
-/** A VM host's wiring: its lab NIC's MAC, and the port of its guest exec channel in the switch namespace. */
-export interface VmHostPlan {
-  mac: string;
-  execPort: number;
-  /** Inside the VM: BIRD's control socket on a tmpfs (the run dir is on the 9p share). */
-  socketDir: string;
-  /** Inside the VM: etcd's data on a tmpfs (the master's). */
-  etcdDataDir: string;
-}
-
-/** The first VM host's exec port; the others follow. */
-export const VM_EXEC_PORT_BASE = 7001;
-
-/** A VM host's MAC: locally administered (QEMU's 52:54:00 prefix), unique per host index. Pure. */
-export function vmMac(index: number): string {
-  const hex = (n: number) => n.toString(16).padStart(2, "0");
-  return `52:54:00:ca:${hex((index >> 8) & 255)}:${hex(index & 255)}`;
+  /** What the host is (its backend's kind) and the plan fields its backend needs (src/backends). */
+  machine: HostMachine;
 }
 
 export interface PodPlan {
@@ -160,6 +143,18 @@ function hostRoutes(subnet: SubnetPlan): UnderlayRoute[] {
   return [subnet.router ? { to: "default", via: subnet.router } : { to: "default" }];
 }
 
+/** A host as a plan stored by an earlier version holds it (a Verification's state): `vm?` for `machine`. */
+type StoredHost = Omit<HostPlan, "machine"> & { machine?: HostMachine; vm?: Omit<VmMachine, "kind"> };
+
+/** A plan read back from a resource's state, with every host's `machine` (older states have `vm?`). Pure. */
+export function planFromState(plan: Omit<LabPlan, "hosts"> & { hosts: StoredHost[] }): LabPlan {
+  const host = ({ vm, machine, ...h }: StoredHost): HostPlan => ({
+    ...h,
+    machine: machine ?? (vm ? { kind: "vm", ...vm } : { kind: "netns" }),
+  });
+  return { ...plan, hosts: plan.hosts.map(host) };
+}
+
 export function planHost(config: LabConfig, host: HostConfig, index = 0): HostPlan {
   const rr = config.routeReflectors.includes(host.name);
   const subnet = subnetOf(planSubnets(config), host.address);
@@ -175,16 +170,7 @@ export function planHost(config: LabConfig, host: HostConfig, index = 0): HostPl
     routes: hostRoutes(subnet),
     labels: rr ? { ...host.labels, "route-reflector": "true" } : host.labels,
     ...(rr ? { rrClusterId: RR_CLUSTER_ID } : {}),
-    ...(config.backend === "vm"
-      ? {
-          vm: {
-            mac: vmMac(index),
-            execPort: VM_EXEC_PORT_BASE + index,
-            socketDir: `/run/calico-lab/${config.stack}-${host.name}`,
-            etcdDataDir: `/run/calico-lab/${config.stack}-etcd`,
-          },
-        }
-      : {}),
+    machine: hostBackends[config.backend].machine(config.stack, host.name, index),
   };
 }
 

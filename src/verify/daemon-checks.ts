@@ -2,6 +2,7 @@
 // `kubectl get pods -n kube-system` would show them. Each failure names the daemon, where it runs and why.
 import { join } from "node:path";
 import type { LabPlan } from "../lab/topology.ts";
+import { hostBackends } from "../backends/index.ts";
 import { check, type Check } from "./checks.ts";
 import {
   agentArgv,
@@ -108,13 +109,14 @@ export async function verifyDaemons(
   checks.push(etcdAnswersCheck(plan.etcd.endpoint, datastore));
   for (const h of plan.hosts) {
     const dir = o.hostRunDir(h.name);
+    const pidsHere = hostBackends[h.machine.kind].thisKernel;
     const agent = await probeProcess(join(dir, "agent.pid"), agentArgv(dir));
     const claim = await readAgentClaim(dir);
     // The status names the daemon's own pid: it must be alive too (a supervisor may stand in agent.pid).
     // A VM host's status.json names the agent's pid inside the VM, which this machine cannot see: there the
     // local vm-exec that stands for it is the process, and its supervisor rewrites the status if it dies.
     const claimed =
-      !h.vm && claim?.pid !== undefined && agent.state === "running" && claim.pid !== agent.pid
+      pidsHere && claim?.pid !== undefined && agent.state === "running" && claim.pid !== agent.pid
         ? await probePid(claim.pid, () => true)
         : undefined;
     checks.push(
@@ -128,7 +130,7 @@ export async function verifyDaemons(
     if (!o.birdOn(h.name)) continue;
     const socket = birdSocketOf(dir, claim);
     // A VM host's bird.pid names a pid inside the VM: only its socket is asked there.
-    const bird = h.vm ? undefined : await probeProcess(join(dir, "bird.pid"), birdArgv);
+    const bird = !pidsHere ? undefined : await probeProcess(join(dir, "bird.pid"), birdArgv);
     const silent = bird && bird.state !== "running" ? undefined : await birdAnswers(h.netns, socket);
     checks.push(birdCheck(`BIRD on ${h.name}`, bird, socket, silent));
   }

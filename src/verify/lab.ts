@@ -7,6 +7,7 @@ import { ECHO_PORT, sameSubnetHosts } from "../lab/topology.ts";
 import { scaledMs } from "../lab/timeouts.ts";
 import { inNetns, tryRun } from "../effects/exec.ts";
 import { listLinks } from "../effects/links.ts";
+import { hostBackends } from "../backends/index.ts";
 import { netnsExists } from "../effects/netns.ts";
 import { vmOfNetns } from "../effects/vm-netns.ts";
 import { parseBgpSessions, type BgpSession } from "./bird.ts";
@@ -387,7 +388,8 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
       checks.push(skippedCheck("capture", name, wantText, ipipSkip!));
       continue;
     }
-    const lines = await captureDuring(plan.switchNetns, fromHost.bridge, () =>
+    const at = hostBackends[fromHost.machine.kind].captureAt(plan.switchNetns, fromHost);
+    const lines = await captureDuring(at.netns, at.ifname, () =>
       ping(podNetns(cross.from.name), cross.to.ip, deadline),
     );
     const packet = classifyCapture(lines, cross.from.ip, cross.to.ip);

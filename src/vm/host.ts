@@ -4,9 +4,9 @@
 // Inside, the host's lab namespace is created with the VM's NIC moved into it as eth0: the agent, BIRD,
 // the CNI plugin and pods then run inside it exactly as in a namespace host, on a real kernel (IPIP).
 //
-// The lab namespace (and later the pods') is recorded as living in the VM (effects/vm-netns.ts): from
+// The lab namespace (and later the pods') is recorded as living in the VM (effects/host-exec.ts): from
 // then on `inNetns`, daemons and links reach it through the guest exec channel, as `ip netns exec` does a
-// namespace of this kernel.
+// namespace of this kernel. The tap is a link of the switch namespace, on this kernel.
 import { readdirSync } from "node:fs";
 import { ensureInitramfs } from "./build.ts";
 import { ensureKernel } from "./kernel.ts";
@@ -17,14 +17,8 @@ import { entryArgv, REPO_ROOT } from "../build/bundles.ts";
 import { run, tryRun } from "../effects/exec.ts";
 import { daemonPid, startDaemon, stopDaemon } from "../effects/daemon.ts";
 import { assertIfName, assertNetnsName } from "../effects/names.ts";
-import {
-  registerVmNetns,
-  unregisterVmNetns,
-  VM_NETNS_DIR,
-  vmOfNetns,
-  vmPrefix,
-  type VmReach,
-} from "../effects/vm-netns.ts";
+import { ipIn, THIS_KERNEL, vmHostExec, type HostExec } from "../effects/host-exec.ts";
+import { unregisterVmNetns, VM_NETNS_DIR, vmOfNetns, type VmReach } from "../effects/vm-netns.ts";
 
 export interface VmHostSpec {
   /** The lab host's name (the VM's hostname). */
@@ -79,12 +73,17 @@ export async function vmReach(spec: Pick<VmHostSpec, "switchNetns" | "execPort">
   return { switchNetns: spec.switchNetns, execPort: spec.execPort, vmExec: await entryArgv("vm-exec") };
 }
 
-/** The argv that runs `argv` in the VM host's root namespace (through its exec channel) instead of here. */
+/** How commands reach the VM host's root namespace (through its exec channel) instead of running here. */
+export async function vmExecOf(spec: Pick<VmHostSpec, "switchNetns" | "execPort">): Promise<HostExec> {
+  return vmHostExec(await vmReach(spec));
+}
+
+/** The argv that runs `argv` in the VM host's root namespace instead of here. */
 export async function guestArgv(
   spec: Pick<VmHostSpec, "switchNetns" | "execPort">,
   argv: readonly string[],
 ): Promise<string[]> {
-  return [...vmPrefix(await vmReach(spec)), ...argv];
+  return (await vmExecOf(spec)).onHost(argv);
 }
 
 /** Runs argv inside the VM host; throws CommandError when it fails (as `run` does). */
@@ -107,10 +106,11 @@ export async function startVmHost(spec: VmHostSpec): Promise<void> {
   assertNetnsName(spec.netns);
   await prepareImage();
   try {
-    if ((await tryRun(["ip", "-n", sw, "link", "show", "dev", tap])).exitCode !== 0)
-      await run(["ip", "-n", sw, "tuntap", "add", "mode", "tap", "name", tap]);
-    await run(["ip", "-n", sw, "link", "set", "dev", tap, "master", assertIfName(spec.bridge)]);
-    await run(["ip", "-n", sw, "link", "set", "dev", tap, "mtu", String(spec.mtu), "up"]);
+    const swIp = (...args: string[]) => ipIn(THIS_KERNEL, sw, args);
+    if ((await tryRun(swIp("link", "show", "dev", tap))).exitCode !== 0)
+      await run(swIp("tuntap", "add", "mode", "tap", "name", tap));
+    await run(swIp("link", "set", "dev", tap, "master", assertIfName(spec.bridge)));
+    await run(swIp("link", "set", "dev", tap, "mtu", String(spec.mtu), "up"));
     const probe = await guestArgv(spec, ["true"]);
     await startDaemon({
       name: daemonName(spec),
@@ -156,15 +156,16 @@ async function makeLabNetns(spec: VmHostSpec): Promise<void> {
   }[];
   const nic = links.find((l) => l.address?.toLowerCase() === spec.mac.toLowerCase());
   const ns = spec.netns;
-  const inNs = (...args: string[]) => runInVm(spec, ["ip", "-n", ns, ...args]);
+  const guest = await vmExecOf(spec);
+  const inNs = (...args: string[]) => run(ipIn(guest, ns, args));
   if (nic) {
     await runInVm(spec, ["ip", "netns", "add", ns]);
     await runInVm(spec, ["ip", "link", "set", "dev", nic.ifname, "netns", ns]);
     await inNs("link", "set", "dev", nic.ifname, "name", "eth0");
-  } else if ((await tryRun(await guestArgv(spec, ["ip", "-n", ns, "link", "show", "eth0"]))).exitCode !== 0) {
+  } else if ((await tryRun(ipIn(guest, ns, ["link", "show", "eth0"]))).exitCode !== 0) {
     throw new Error(`VM host ${spec.name}: no NIC with MAC ${spec.mac} inside, and no ${ns} with eth0`);
   }
-  registerVmNetns(ns, await vmReach(spec));
+  guest.adopt(ns);
   await inNs("link", "set", "dev", "lo", "up");
   await inNs("link", "set", "dev", "eth0", "mtu", String(spec.mtu), "up");
   await inNs("addr", "replace", spec.cidr, "dev", "eth0");
@@ -193,6 +194,7 @@ export async function stopVmHost(spec: VmHostSpec): Promise<void> {
   await stopDaemon(spec.runDir, daemonName(spec), 5000);
   for (const n of namespacesOf(spec)) unregisterVmNetns(n);
   const sw = assertNetnsName(spec.switchNetns);
-  if ((await tryRun(["ip", "-n", sw, "link", "show", "dev", spec.tap])).exitCode === 0)
-    await run(["ip", "-n", sw, "link", "del", "dev", assertIfName(spec.tap)]);
+  const tap = assertIfName(spec.tap);
+  if ((await tryRun(ipIn(THIS_KERNEL, sw, ["link", "show", "dev", tap]))).exitCode === 0)
+    await run(ipIn(THIS_KERNEL, sw, ["link", "del", "dev", tap]));
 }

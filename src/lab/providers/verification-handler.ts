@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { LabPlan } from "../topology.ts";
+import { planFromState, type LabPlan } from "../topology.ts";
 import type { RunningPod } from "../../verify/expectations.ts";
 import { deadDaemonsOf, findDrift, formatLabFailures, verifyLab, type LabReport } from "../../verify/lab.ts";
 import { writeReports } from "../../verify/report.ts";
@@ -75,12 +75,12 @@ export const verificationHandler: Handler<VerificationInputs, VerificationOutput
   },
   async read(_id, props) {
     const { drift: _old, ...rest } = props;
-    const drift = await findDrift(props.plan, props.expectedRoutes ?? {}, dirsOf(props));
+    const drift = await findDrift(planFromState(props.plan), props.expectedRoutes ?? {}, dirsOf(props));
     return drift.length > 0 ? { ...rest, drift } : rest;
   },
   // A dead daemon (or an etcd that does not answer) makes the next plain `up` verify again, and fail.
   async stale(props) {
-    return deadDaemonsOf(props.plan, dirsOf(props));
+    return deadDaemonsOf(planFromState(props.plan), dirsOf(props));
   },
   async update(_id, _olds, news) {
     return verify(news);

@@ -12,6 +12,7 @@ import { inNetns, run, tryRun } from "../../../src/effects/exec.ts";
 import { addAddress, createBridge, createVethPair, listLinks } from "../../../src/effects/links.ts";
 import { createNetns, deleteNetns, netnsExists } from "../../../src/effects/netns.ts";
 import { vmOfNetns } from "../../../src/effects/vm-netns.ts";
+import { hostOfNetns } from "../../../src/effects/host-exec.ts";
 import { daemonPid, startDaemon, stopDaemon } from "../../../src/effects/daemon.ts";
 import { guestArgv, startVmHost, stopVmHost, vmHostRunning, type VmHostSpec } from "../../../src/vm/host.ts";
 import { isRoot, removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
@@ -95,7 +96,7 @@ describe("a VM host on the lab's switch", { skip, timeout: 600_000 }, () => {
     assert.ok((await listLinks(vm.netns)).some((l) => l.ifname === "eth0" && l.address === vm.mac));
     assert.equal(await netnsExists(vm.netns), true);
     const pod = `${prefix}-pod`;
-    await createNetns(pod, vmOfNetns(vm.netns));
+    await createNetns(pod, hostOfNetns(vm.netns));
     assert.equal(await netnsExists(pod), true);
     assert.match((await tryRun(inNetns(pod, ["ip", "-o", "link"]))).stdout, /^1: lo: <LOOPBACK,UP/);
     await deleteNetns(pod);

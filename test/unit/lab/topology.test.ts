@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseLabConfig } from "../../../src/config/lab-config.ts";
-import { planLab, sameSubnetHosts, underlayPingPairs, underlayRouteArgs } from "../../../src/lab/topology.ts";
+import {
+  planFromState,
+  planLab,
+  sameSubnetHosts,
+  underlayPingPairs,
+  underlayRouteArgs,
+} from "../../../src/lab/topology.ts";
 
 describe("lab plan", () => {
   const r = parseLabConfig("bgp", {});
@@ -28,6 +34,7 @@ describe("lab plan", () => {
       subnet: "192.168.19.0/24",
       routes: [{ to: "default" }],
       labels: { worker: "no-1" },
+      machine: { kind: "netns" },
     });
     assert.equal(plan.router, undefined);
     assert.deepEqual(plan.outside.routes, []);
@@ -35,21 +42,42 @@ describe("lab plan", () => {
 
   it("plans VM hosts with backend vm: a MAC, an exec port and tmpfs folders each; the netns stack none", () => {
     assert.equal(plan.backend, "netns");
-    assert.ok(plan.hosts.every((h) => h.vm === undefined));
+    assert.ok(plan.hosts.every((h) => h.machine.kind === "netns"));
     const v = parseLabConfig("lab", { backend: "vm" });
     assert.ok(v.ok);
     const vp = planLab(v.config);
     assert.equal(vp.backend, "vm");
     assert.deepEqual(
-      vp.hosts.map((h) => [h.port, h.vm?.mac, h.vm?.execPort, h.vm?.socketDir]),
+      vp.hosts.map((h) => {
+        const m = h.machine;
+        return m.kind === "vm" ? [h.port, m.mac, m.execPort, m.socketDir] : [h.port];
+      }),
       [
         ["master", "52:54:00:ca:00:00", 7001, "/run/calico-lab/lab-master"],
         ["worker-1", "52:54:00:ca:00:01", 7002, "/run/calico-lab/lab-worker-1"],
         ["worker-2", "52:54:00:ca:00:02", 7003, "/run/calico-lab/lab-worker-2"],
       ],
     );
-    assert.equal(vp.hosts[0]!.vm!.etcdDataDir, "/run/calico-lab/lab-etcd");
+    const master = vp.hosts[0]!.machine;
+    assert.equal(master.kind === "vm" && master.etcdDataDir, "/run/calico-lab/lab-etcd");
     assert.equal(vp.etcd.netns, "lab-master", "etcd runs on the master, in its VM");
+  });
+
+  it("reads back a plan stored before hosts had a machine: vm? is the VM's, none a namespace's", () => {
+    const v = parseLabConfig("lab", { backend: "vm" });
+    assert.ok(v.ok);
+    const vp = planLab(v.config);
+    const stored = (p: typeof vp) => ({
+      ...p,
+      hosts: p.hosts.map(({ machine, ...h }) => {
+        if (machine.kind !== "vm") return h;
+        const { kind: _kind, ...vm } = machine;
+        return { ...h, vm };
+      }),
+    });
+    assert.deepEqual(planFromState(stored(vp)), vp);
+    assert.deepEqual(planFromState(stored(plan)), plan);
+    assert.deepEqual(planFromState(vp), vp, "a plan stored now reads back as it is");
   });
 
   it("pings every ordered pair of distinct hosts", () => {
