@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan, LabPlan, OutsidePlan } from "./topology.ts";
 import { ECHO_PORT, underlayRouteArgs } from "./topology.ts";
 import type { RunningPod } from "../verify/expectations.ts";
+import { checksVersion } from "../verify/checks/version.ts";
 import { bgpResources, outsideBirdConf, poolResource } from "./calico-resources.ts";
 import type { CalicoVariant } from "../manifest/index.ts";
 import {
@@ -276,7 +277,7 @@ export class Lab extends pulumi.ComponentResource {
           ),
           runDir: o.runDir,
           deadlineMs: plan.backend === "vm" ? VM_VERIFY_DEADLINE_MS : 10_000,
-          checksVersion: verificationCodeHash(),
+          checksVersion: checksVersion(),
         },
         // After the pool and BGP resources too: a mode switch changes them and the checks in one update,
         // and the checks must see the new pool applied, not race it.

@@ -2,7 +2,7 @@
 // `kubectl get pods -n kube-system` would show them. Each failure names the daemon, where it runs and why.
 import { join } from "node:path";
 import type { LabPlan } from "../lab/topology.ts";
-import { check, type Check } from "./checks.ts";
+import { check, type CheckResult } from "./checks/result.ts";
 import {
   agentArgv,
   agentNotReady,
@@ -19,6 +19,8 @@ import {
   type ProcessState,
 } from "./daemons.ts";
 import type { DatastoreRead } from "./snapshot.ts";
+
+type Check = CheckResult<"daemons">;
 
 /** "http://192.168.19.165:2379" → "192.168.19.165:2379". */
 export const etcdAddress = (endpoint: string) => endpoint.replace(/^https?:\/\//, "");

@@ -7,21 +7,8 @@ import { ECHO_PORT, type LabPlan } from "../lab/topology.ts";
 import { ENCAPSULATIONS, MODE_SPECS } from "../modes.ts";
 import { describePacket } from "./capture.ts";
 import type { RunningPod } from "./expectations.ts";
-import type { Category, LabReport } from "./lab.ts";
-
-const CATEGORY_TITLES: Record<Category, string> = {
-  underlay: "Underlay: host to host",
-  daemons: "Daemons: etcd, calico-node, BIRD",
-  "pod-pod": "Pod to pod",
-  "node-pod": "Node to pod",
-  tcp: "TCP (HTTP to the echo server)",
-  nat: "natOutgoing",
-  outside: "Outside router (BGP peer)",
-  routes: "Routes (from the datastore)",
-  devices: "Devices",
-  capture: "Capture on the underlay",
-  bgp: "BGP sessions",
-};
+import { MARKDOWN_SECTIONS } from "./checks/index.ts";
+import type { LabReport } from "./lab.ts";
 
 export function renderMarkdown(plan: LabPlan, pods: readonly RunningPod[], report: LabReport): string {
   const L: string[] = [];
@@ -55,11 +42,11 @@ export function renderMarkdown(plan: LabPlan, pods: readonly RunningPod[], repor
     }
   }
   L.push("## Checks", "");
-  for (const cat of Object.keys(CATEGORY_TITLES) as Category[]) {
-    const cs = report.checks.filter((c) => c.category === cat);
+  for (const { category, title } of MARKDOWN_SECTIONS) {
+    const cs = report.checks.filter((c) => c.category === category);
     if (cs.length === 0) continue;
     const ok = cs.filter((c) => c.ok).length;
-    L.push(`### ${CATEGORY_TITLES[cat]} (${ok}/${cs.length})`, "");
+    L.push(`### ${title} (${ok}/${cs.length})`, "");
     L.push("| | check | expected | seen |", "| --- | --- | --- | --- |");
     for (const c of cs) {
       const esc = (s: string) => s.replace(/\|/g, "\\|");
