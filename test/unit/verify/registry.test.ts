@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CATEGORIES, MARKDOWN_SECTIONS, type Category } from "../../../src/verify/checks/index.ts";
+import { check } from "../../../src/verify/checks/result.ts";
+import { defineCheck } from "../../../src/verify/checks/spec.ts";
 
 /** Every category, once: tsc fails here when the registry gains or loses one. */
 const ALL: Record<Category, true> = {
@@ -59,5 +61,14 @@ describe("the registry of checks", () => {
     );
     const orders = CATEGORIES.map((c) => c.markdownOrder);
     assert.equal(new Set(orders).size, orders.length, "no two sections share a place");
+  });
+
+  it("files a check's results under its own categories only (tsc refuses another)", async () => {
+    const scratch = defineCheck({
+      categories: { scratch: { title: "Scratch", markdownOrder: 99 } },
+      // @ts-expect-error: "nat" is not one of this check's categories
+      run: async () => [check("nat", "a result", true, "x", "x")],
+    });
+    assert.deepEqual(Object.keys(scratch.categories), ["scratch"]);
   });
 });
