@@ -6,7 +6,8 @@ import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describePacket } from "../verify/capture.ts";
-import { verifyLab, type Category, type LabReport } from "../verify/lab.ts";
+import { CATEGORIES } from "../verify/checks/index.ts";
+import { verifyLab, type LabReport } from "../verify/lab.ts";
 import { writeReports } from "../verify/report.ts";
 import { readStack, StackNotUpError } from "./stack-info.ts";
 
@@ -38,20 +39,6 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
   return out;
 }
 
-const ORDER: Category[] = [
-  "underlay",
-  "daemons",
-  "routes",
-  "devices",
-  "bgp",
-  "pod-pod",
-  "node-pod",
-  "tcp",
-  "nat",
-  "outside",
-  "capture",
-];
-
 /** The readable summary: one line per category, then every failure, then the capture's verdict. */
 export function formatVerifySummary(report: LabReport, files?: { markdown: string; html: string }): string {
   const passed = report.checks.filter((c) => c.ok).length;
@@ -60,7 +47,7 @@ export function formatVerifySummary(report: LabReport, files?: { markdown: strin
       `${passed} of ${report.checks.length} checks passed in ${(report.durationMs / 1000).toFixed(1)} s`,
     "",
   ];
-  for (const cat of ORDER) {
+  for (const { category: cat } of CATEGORIES) {
     const cs = report.checks.filter((c) => c.category === cat);
     if (cs.length === 0) continue;
     const ok = cs.filter((c) => c.ok).length;

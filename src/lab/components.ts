@@ -1,15 +1,13 @@
 // The lab as Pulumi components: an underlay switch, hosts wired to it, etcd on the master, the agent
 // (calico-node) on every host, pods wired by the CNI plugin, an outside host, and the verification
 // that proves it all with packets.
-import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan, LabPlan, OutsidePlan } from "./topology.ts";
 import { ECHO_PORT, underlayRouteArgs } from "./topology.ts";
 import type { RunningPod } from "../verify/expectations.ts";
 import { hostBackends } from "../backends/index.ts";
+import { checksVersion } from "../verify/checks/version.ts";
 import { bgpResources, outsideBirdConf, poolResource } from "./calico-resources.ts";
 import type { CalicoVariant } from "../manifest/index.ts";
 import {
@@ -109,17 +107,6 @@ export class UnderlayHost extends pulumi.ComponentResource {
     );
     this.registerOutputs({});
   }
-}
-
-/** A digest of the verification code: when the checks change, the next `up` runs them again. */
-export function verificationCodeHash(): string {
-  const dir = fileURLToPath(new URL("../verify/", import.meta.url));
-  const h = createHash("sha256");
-  for (const f of readdirSync(dir).sort())
-    if (f.endsWith(".ts")) h.update(f).update(readFileSync(join(dir, f)));
-  // What the handler makes of a report (counts, lines) is part of the checks' output too.
-  h.update(readFileSync(fileURLToPath(new URL("./providers/verification-handler.ts", import.meta.url))));
-  return h.digest("hex").slice(0, 16);
 }
 
 export interface LabOptions {
@@ -280,7 +267,7 @@ export class Lab extends pulumi.ComponentResource {
           ),
           runDir: o.runDir,
           deadlineMs: limits.verifyDeadlineMs,
-          checksVersion: verificationCodeHash(),
+          checksVersion: checksVersion(),
         },
         // After the pool and BGP resources too: a mode switch changes them and the checks in one update,
         // and the checks must see the new pool applied, not race it.

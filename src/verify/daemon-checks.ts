@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import type { LabPlan } from "../lab/topology.ts";
 import { hostBackends } from "../backends/index.ts";
-import { check, type Check } from "./checks.ts";
+import { check, type CheckResult } from "./checks/result.ts";
 import {
   agentArgv,
   agentNotReady,
@@ -20,6 +20,8 @@ import {
   type ProcessState,
 } from "./daemons.ts";
 import type { DatastoreRead } from "./snapshot.ts";
+
+type Check = CheckResult<"daemons">;
 
 /** "http://192.168.19.165:2379" → "192.168.19.165:2379". */
 export const etcdAddress = (endpoint: string) => endpoint.replace(/^https?:\/\//, "");

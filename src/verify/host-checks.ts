@@ -1,5 +1,5 @@
 // A host's routes and devices against Calico's rules (calico-rules.ts): the checks, from what the kernel
-// showed. Pure: lab.ts reads `ip route`/`ip link` and hands the text here; tests hand it perturbed tables.
+// showed. Pure: checks/host-state.ts reads `ip route`/`ip link` and hands the text here; tests hand it perturbed tables.
 import {
   IPIP_DEVICE,
   VXLAN_DEVICE,
@@ -8,7 +8,7 @@ import {
   type DatastoreFacts,
   type HostExpectation,
 } from "./calico-rules.ts";
-import { check, skippedCheck, type Check } from "./checks.ts";
+import { check, skippedCheck, type CheckResult } from "./checks/result.ts";
 
 /** Whether a route line needs the kernel's ipip module (a route through tunl0). */
 export function needsIpip(routeLine: string): boolean {
@@ -48,7 +48,11 @@ export function judgeRoutes(
   };
 }
 
-export function routeChecks(host: string, v: RouteVerdict, ipipSkip: string | undefined): Check[] {
+export function routeChecks(
+  host: string,
+  v: RouteVerdict,
+  ipipSkip: string | undefined,
+): CheckResult<"routes">[] {
   const ok = v.missing.length === 0 && v.unexpected.length === 0;
   const seen = ok
     ? `all ${v.wanted.length} present, none unexplained`
@@ -88,8 +92,8 @@ export function deviceChecks(
   want: HostExpectation,
   links: readonly SeenLink[],
   ipipSkip: string | undefined,
-): Check[] {
-  const out: Check[] = [];
+): CheckResult<"devices">[] {
+  const out: CheckResult<"devices">[] = [];
   const tunl = links.find((l) => l.ifname === IPIP_DEVICE);
   const tunlAddr = tunl?.addr_info?.find((a) => a.family === "inet");
   if (want.tunl0) {

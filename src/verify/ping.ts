@@ -68,6 +68,10 @@ export async function ping(fromNetns: string, address: string, deadlineMs = 5000
 }
 
 /** Runs `jobs` with at most `limit` in flight, keeping result order. */
+/** What a ping check says it saw: "reply in 0.1 ms", or how many attempts got no reply and why. */
+export const pingSeen = (r: PingResult) =>
+  r.ok ? `reply in ${r.rttMs ?? "?"} ms` : `no reply after ${r.attempts} attempts: ${r.seen ?? ""}`;
+
 export async function inParallel<T, R>(
   items: readonly T[],
   limit: number,

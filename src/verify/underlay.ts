@@ -1,17 +1,9 @@
 // Verification v0: every host reaches every other host over the underlay.
 import type { LabPlan, PingPair } from "../lab/topology.ts";
 import { underlayPingPairs } from "../lab/topology.ts";
-import { inParallel, ping } from "./ping.ts";
+import { inParallel, ping, pingSeen } from "./ping.ts";
 import { sampledNodePairs } from "./pod-sample.ts";
-
-export interface CheckOutcome {
-  name: string;
-  ok: boolean;
-  expected: string;
-  seen: string;
-  /** Why the check could not run here (it counts as passed, and the report says so). */
-  skipped?: string;
-}
+import type { CheckOutcome } from "./checks/result.ts";
 
 export interface UnderlayReport {
   ok: boolean;
@@ -32,16 +24,8 @@ export async function verifyUnderlay(plan: LabPlan, deadlineMs = 5000): Promise<
       name: `underlay ping ${describePair(p)}`,
       ok: r.ok,
       expected: "an ICMP echo reply",
-      seen: r.ok ? `reply in ${r.rttMs ?? "?"} ms` : `no reply after ${r.attempts} attempts: ${r.seen ?? ""}`,
+      seen: pingSeen(r),
     };
   });
   return { ok: checks.every((c) => c.ok), checks };
-}
-
-/** The text a failed verification fails the update with. */
-export function formatFailures(report: UnderlayReport): string {
-  const failed = report.checks.filter((c) => !c.ok);
-  const lines = [`verification failed: ${failed.length} of ${report.checks.length} checks did not pass`];
-  for (const c of failed) lines.push(`  - ${c.name}\n    expected: ${c.expected}\n    seen:     ${c.seen}`);
-  return lines.join("\n");
 }

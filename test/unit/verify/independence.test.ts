@@ -1,41 +1,16 @@
 // The guard that keeps verification independent of what it verifies: no module src/verify reaches, by
 // relative imports (transitively), lies under src/agent. A planner bug must not pass its own check.
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { SRC_ROOT, importGraph, relativeImports } from "../../../src/verify/checks/version.ts";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const VERIFY = join(ROOT, "src", "verify");
-const AGENT = join(ROOT, "src", "agent");
-
-/** Relative import specifiers of a TypeScript module (static, dynamic and `export … from`). */
-export function relativeImports(source: string): string[] {
-  const out: string[] = [];
-  const re = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"']+)["']/g;
-  for (const m of source.matchAll(re)) out.push(m[1]!);
-  return out;
-}
-
-/** Every module reachable from `start` by relative imports, with the chain that reached it. */
-function reachable(start: string[]): Map<string, string[]> {
-  const seen = new Map<string, string[]>();
-  const todo = start.map((f) => [f]);
-  while (todo.length > 0) {
-    const chain = todo.pop()!;
-    const file = chain[chain.length - 1]!;
-    if (seen.has(file)) continue;
-    seen.set(file, chain);
-    let src: string;
-    try {
-      src = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    for (const spec of relativeImports(src)) todo.push([...chain, resolve(dirname(file), spec)]);
-  }
-  return seen;
+/** Every module under src/verify, its subfolders included, relative to src/. */
+function verifyModules(): string[] {
+  return readdirSync(join(SRC_ROOT, "verify"), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => join("verify", f));
 }
 
 describe("verification is independent of the agent", () => {
@@ -50,13 +25,12 @@ describe("verification is independent of the agent", () => {
   });
 
   it("no module under src/verify imports from src/agent, directly or through another module", () => {
-    const files = readdirSync(VERIFY)
-      .filter((f) => f.endsWith(".ts"))
-      .map((f) => join(VERIFY, f));
+    const files = verifyModules();
     assert.ok(files.length > 5, "src/verify has its modules");
-    const bad = [...reachable(files).entries()]
-      .filter(([f]) => f.startsWith(AGENT + "/"))
-      .map(([, chain]) => chain.map((f) => relative(ROOT, f)).join(" -> "));
+    assert.ok(files.includes(join("verify", "checks", "index.ts")), "the walk includes the checks' folder");
+    const bad = [...importGraph(SRC_ROOT, files).entries()]
+      .filter(([f]) => f.startsWith(join("agent", "")))
+      .map(([, chain]) => chain.join(" -> "));
     assert.deepEqual(bad, [], `src/verify reaches src/agent:\n  ${bad.join("\n  ")}`);
   });
 });
