@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { assertNetnsName } from "../../effects/names.ts";
 import { inNetns } from "../../effects/exec.ts";
 import { showProtocols } from "../bird/birdc.ts";
-import { cmdline, processState, runningBird } from "../bird/supervisor.ts";
+import { runningBird } from "../bird/supervisor.ts";
 import { formatNodeStatus, parseBirdProtocols } from "../status/node-status.ts";
 import { bundlePath, entryArgv } from "../../build/bundles.ts";
 import { daemonArgv } from "./args.ts";
@@ -20,6 +20,7 @@ import { birdSocketOf, LAUNCH_ENV, readStatus, runFiles, statusOf, type AgentSta
 import { startSupervised, stopSupervised, supervisorOf } from "../../supervise/control.ts";
 import { superviseFiles } from "../../supervise/supervisor.ts";
 import { describe } from "../../supervise/state.ts";
+import { alive, cmdline, readPidFile, sleep, stopProcess } from "../../supervise/process.ts";
 
 /** The agent's service name under its supervisor: agent.pid, agent.log, agent.supervise.json. */
 export const AGENT_SERVICE = "agent";
@@ -51,22 +52,13 @@ export interface StartAgentOptions {
 
 /** A stopping agent stops BIRD first (BIRD withdraws its routes): SIGKILL only after this long (ms). */
 const STOP_GRACE_MS = 8000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function readPid(file: string): Promise<number | null> {
-  try {
-    const pid = Number((await readFile(file, "utf8")).trim());
-    return Number.isInteger(pid) && pid > 1 ? pid : null;
-  } catch {
-    return null;
-  }
-}
+/** BIRD withdraws its routes on SIGTERM: SIGKILL only after this long (ms). */
+const BIRD_STOP_GRACE_MS = 5000;
 
 /** The daemon's pid when it is alive and really our daemon (not a recycled pid). */
 async function daemonPid(runDir: string): Promise<number | null> {
-  const pid = await readPid(runFiles(runDir).agentPid);
-  if (pid === null || (await processState(pid)) !== "alive") return null;
+  const pid = await readPidFile(runFiles(runDir).agentPid);
+  if (pid === null || !alive(pid)) return null;
   const argv = await cmdline(pid);
   return (argv.includes(DAEMON_MAIN) || argv.includes(DAEMON_MAIN_TS)) && argv.includes(runDir) ? pid : null;
 }
@@ -86,27 +78,6 @@ async function tail(file: string, lines = 30): Promise<string> {
   } catch {
     return "(no log)";
   }
-}
-
-function killGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      /* gone */
-    }
-  }
-}
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if ((await processState(pid)) !== "alive") return true;
-    await sleep(50);
-  }
-  return (await processState(pid)) !== "alive";
 }
 
 /**
@@ -196,19 +167,12 @@ export async function stopAgent(runDir: string, graceMs = STOP_GRACE_MS): Promis
   // an agent without one.
   await stopSupervised(runDir, AGENT_SERVICE, graceMs + 3000);
   const ours = await daemonPid(runDir);
-  if (ours !== null) {
-    killGroup(ours, "SIGTERM");
-    if (!(await waitGone(ours, graceMs))) killGroup(ours, "SIGKILL");
-    await waitGone(ours, 2000);
-  }
+  if (ours !== null) await stopProcess(ours, { graceMs });
   // A VM host's BIRD ran in the VM (bird.pid names a guest pid): its agent stopped it, and no process
   // here has its socket in its command line, so runningBird finds none.
   const socket = birdSocketOf(runDir, await readStatus(runDir));
   const bird = await runningBird({ pidFile: files.birdPid, socket });
-  if (bird !== null) {
-    killGroup(bird, "SIGTERM");
-    if (!(await waitGone(bird, 5000))) killGroup(bird, "SIGKILL");
-  }
+  if (bird !== null) await stopProcess(bird, { graceMs: BIRD_STOP_GRACE_MS });
   await rm(files.agentPid, { force: true });
   await rm(files.agentLaunch, { force: true });
   await rm(superviseFiles(runDir, AGENT_SERVICE).status, { force: true });
