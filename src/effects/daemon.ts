@@ -4,7 +4,6 @@
 // A supervised daemon runs under its own supervisor process (src/supervise/), which starts it again with
 // backoff when it dies; <name>.pid is then the daemon's current pid, <name>.supervise.json its state.
 import { mkdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
 import { assertNetnsName } from "./names.ts";
 import { inNetns } from "./exec.ts";
 import { startSupervised, stopSupervised, supervisorOf } from "../supervise/control.ts";
@@ -28,8 +27,9 @@ export interface DaemonSpec {
   stopGraceMs?: number;
 }
 
-const pidFile = (runDir: string, name: string) => join(runDir, `${name}.pid`);
-export const logFile = (runDir: string, name: string) => join(runDir, `${name}.log`);
+// A daemon's files are a supervised service's, whether or not it runs supervised.
+const pidFile = (runDir: string, name: string) => superviseFiles(runDir, name).pid;
+const logFile = (runDir: string, name: string) => superviseFiles(runDir, name).log;
 
 /** The daemon's pid while it is alive (not a zombie). */
 export async function daemonPid(runDir: string, name: string): Promise<number | undefined> {
