@@ -81,6 +81,49 @@ async function tail(file: string, lines = 30): Promise<string> {
 }
 
 /**
+ * Starts a supervisor for a new agent (stopping an unsupervised one first) and returns the launch token
+ * the agent's status will carry.
+ */
+async function superviseAgent(o: StartAgentOptions, runDir: string): Promise<string> {
+  const files = runFiles(runDir);
+  // An agent of before supervisors (or whose supervisor was killed) is stopped, not adopted: only a
+  // supervised agent is started again when it dies.
+  if ((await daemonPid(runDir)) !== null) await stopAgent(runDir);
+  await rm(files.status, { force: true });
+  const launch = randomBytes(8).toString("hex");
+  await writeFile(files.agentLaunch, `${launch}\n`);
+  // In a VM host's namespace, through a local vm-exec that stands for the daemon (see src/vm/guest/).
+  const argv = inNetns(assertNetnsName(o.hostNetns), [
+    ...(await entryArgv("agent")),
+    ...daemonArgv({
+      manifest: resolve(o.manifestPath),
+      nodeName: o.nodeName,
+      runDir,
+      labels: o.labels ?? {},
+      ...(o.rrClusterId ? { rrClusterId: o.rrClusterId } : {}),
+      ...(o.etcdEndpoints ? { etcdEndpoints: o.etcdEndpoints } : {}),
+      ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
+      ...(o.socketDir ? { socketDir: o.socketDir } : {}),
+      ...(o.underlayRoutes?.length ? { underlayRoutes: o.underlayRoutes } : {}),
+    }),
+  ]); // prettier-ignore
+  await startSupervised(
+    {
+      name: AGENT_SERVICE,
+      runDir,
+      argv,
+      cwd: REPO_ROOT,
+      statusJson: files.status,
+      graceMs: STOP_GRACE_MS,
+      // main.ts exits 3 when it refuses this kernel (preflight): starting it again cannot help.
+      finalExitCodes: [3],
+    },
+    { ...process.env, [LAUNCH_ENV]: launch },
+  );
+  return launch;
+}
+
+/**
  * Starts the agent in `hostNetns` and waits for status.json to say ready. On error or timeout it stops
  * what it started and throws with the tail of agent.log. Already running for this run dir: returns it.
  */
@@ -88,45 +131,11 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
   const runDir = resolve(o.runDir);
   const files = runFiles(runDir);
   await mkdir(runDir, { recursive: true });
-  let launch = (await readFile(files.agentLaunch, "utf8").catch(() => "")).trim();
   // A supervisor already runs: its agent is up, or dead and about to start again; wait for it.
   const fresh = !(await supervisorOf(runDir, AGENT_SERVICE));
-  if (fresh) {
-    // An agent of before supervisors (or whose supervisor was killed) is stopped, not adopted: only a
-    // supervised agent is started again when it dies.
-    if ((await daemonPid(runDir)) !== null) await stopAgent(runDir);
-    await rm(files.status, { force: true });
-    launch = randomBytes(8).toString("hex");
-    await writeFile(files.agentLaunch, `${launch}\n`);
-    // In a VM host's namespace, through a local vm-exec that stands for the daemon (see src/vm/guest/).
-    const argv = inNetns(assertNetnsName(o.hostNetns), [
-      ...(await entryArgv("agent")),
-      ...daemonArgv({
-        manifest: resolve(o.manifestPath),
-        nodeName: o.nodeName,
-        runDir,
-        labels: o.labels ?? {},
-        ...(o.rrClusterId ? { rrClusterId: o.rrClusterId } : {}),
-        ...(o.etcdEndpoints ? { etcdEndpoints: o.etcdEndpoints } : {}),
-        ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
-        ...(o.socketDir ? { socketDir: o.socketDir } : {}),
-        ...(o.underlayRoutes?.length ? { underlayRoutes: o.underlayRoutes } : {}),
-      }),
-    ]); // prettier-ignore
-    await startSupervised(
-      {
-        name: AGENT_SERVICE,
-        runDir,
-        argv,
-        cwd: REPO_ROOT,
-        statusJson: files.status,
-        graceMs: STOP_GRACE_MS,
-        // main.ts exits 3 when it refuses this kernel (preflight): starting it again cannot help.
-        finalExitCodes: [3],
-      },
-      { ...process.env, [LAUNCH_ENV]: launch },
-    );
-  }
+  const launch = fresh
+    ? await superviseAgent(o, runDir)
+    : (await readFile(files.agentLaunch, "utf8").catch(() => "")).trim();
 
   const until = Date.now() + (o.readyTimeoutMs ?? 20_000);
   for (;;) {
