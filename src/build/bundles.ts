@@ -305,13 +305,6 @@ export async function ensureBundle(name: string, set: BundleSet = LAB_BUNDLES): 
   await p;
 }
 
-/** Builds every stale bundle of the set; returns the names rebuilt. */
-export async function ensureAll(set: BundleSet = LAB_BUNDLES): Promise<string[]> {
-  const stale = Object.keys(set.entries).filter((n) => staleReason(n, set) !== null);
-  await Promise.all(stale.map((n) => buildBundle(n, set)));
-  return stale;
-}
-
 /**
  * Node options per entry. The agent lives as long as the lab and is idle most of the time, but a burst
  * of datastore events grows V8's young generation to its default maximum (16 MB semi-spaces, ~48 MB

@@ -3,15 +3,13 @@
 // and log in a run folder, so that delete can find and stop them later. Every start has its stop.
 // A supervised daemon runs under its own supervisor process (src/supervise/), which starts it again with
 // backoff when it dies; <name>.pid is then the daemon's current pid, <name>.supervise.json its state.
-import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { assertNetnsName } from "./names.ts";
 import { inNetns } from "./exec.ts";
 import { startSupervised, stopSupervised, supervisorOf } from "../supervise/control.ts";
 import { superviseFiles } from "../supervise/supervisor.ts";
 import { describe, type SuperviseStatus } from "../supervise/state.ts";
+import { alive, readPidFile, sleep, spawnDetached, stopProcess, writePidFile } from "../supervise/process.ts";
 
 export interface DaemonSpec {
   /** Short name: files are <runDir>/<name>.pid and <name>.log. */
@@ -29,35 +27,14 @@ export interface DaemonSpec {
   stopGraceMs?: number;
 }
 
-const pidFile = (runDir: string, name: string) => join(runDir, `${name}.pid`);
-export const logFile = (runDir: string, name: string) => join(runDir, `${name}.log`);
+// A daemon's files are a supervised service's, whether or not it runs supervised.
+const pidFile = (runDir: string, name: string) => superviseFiles(runDir, name).pid;
+const logFile = (runDir: string, name: string) => superviseFiles(runDir, name).log;
 
-/**
- * Alive, and not a zombie: a daemon whose parent is gone waits for PID 1 to reap it, which some
- * containers' init does only every couple of seconds (measured here: ~1.8 s per stop).
- */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.charAt(stat.lastIndexOf(")") + 2);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
-
+/** The daemon's pid while it is alive (not a zombie). */
 export async function daemonPid(runDir: string, name: string): Promise<number | undefined> {
-  try {
-    const pid = Number((await readFile(pidFile(runDir, name), "utf8")).trim());
-    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  const pid = await readPidFile(pidFile(runDir, name));
+  return pid !== null && alive(pid) ? pid : undefined;
 }
 
 async function logTail(runDir: string, name: string, lines = 8): Promise<string> {
@@ -101,7 +78,7 @@ async function startSupervisedDaemon(spec: DaemonSpec): Promise<number> {
       );
     }
     if (pid && (await spec.ready().catch(() => false))) return pid;
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
 }
 
@@ -111,19 +88,16 @@ export async function startDaemon(spec: DaemonSpec): Promise<number> {
   if (spec.supervised) return startSupervisedDaemon(spec);
   const existing = await daemonPid(spec.runDir, spec.name);
   if (existing) return existing;
-  const fd = openSync(logFile(spec.runDir, spec.name), "a");
   // In a VM host's namespace, through a local vm-exec that stands for the daemon (see src/vm/guest/).
   const argv = inNetns(assertNetnsName(spec.netns), spec.argv);
-  const child = spawn(argv[0]!, argv.slice(1), {
-    detached: true,
-    stdio: ["ignore", fd, fd],
+  const child = spawnDetached(argv, {
+    logFile: logFile(spec.runDir, spec.name),
     env: { ...process.env, ...spec.env },
   });
-  closeSync(fd);
   const pid = child.pid;
   if (!pid) throw new Error(`could not start ${spec.name}: ${argv.join(" ")}`);
   child.unref();
-  await writeFile(pidFile(spec.runDir, spec.name), `${pid}\n`);
+  await writePidFile(pidFile(spec.runDir, spec.name), pid);
   const until = Date.now() + (spec.deadlineMs ?? 20_000);
   for (;;) {
     if (!alive(pid)) {
@@ -140,7 +114,7 @@ export async function startDaemon(spec: DaemonSpec): Promise<number> {
       );
     }
     // etcd is healthy ~110 ms after start, an echo server sooner: poll finely (each probe is one small command).
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
 }
 
@@ -153,30 +127,8 @@ export async function stopDaemon(runDir: string, name: string, graceMs = 3000): 
   // Supervised: the supervisor stops the daemon with the grace it was given, then exits.
   if (await stopSupervised(runDir, name, graceMs + 3000)) graceMs = 0;
   const pid = await daemonPid(runDir, name);
-  if (pid) {
-    const signal = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(-pid, sig);
-      } catch {
-        try {
-          process.kill(pid, sig);
-        } catch {
-          /* gone */
-        }
-      }
-    };
-    const until = Date.now() + graceMs;
-    if (graceMs > 0) {
-      signal("SIGTERM");
-      while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    }
-    if (alive(pid)) {
-      signal("SIGKILL");
-      // Gone before its files are removed (etcd writing into a data dir being deleted fails the delete).
-      const killed = Date.now() + 2000;
-      while (alive(pid) && Date.now() < killed) await new Promise((r) => setTimeout(r, 10));
-    }
-  }
+  // Gone before its files are removed (etcd writing into a data dir being deleted fails the delete).
+  if (pid) await stopProcess(pid, { graceMs });
   await rm(pidFile(runDir, name), { force: true });
   await rm(logFile(runDir, name), { force: true });
   await rm(superviseFiles(runDir, name).status, { force: true });

@@ -1,28 +1,12 @@
 // Starting, finding and stopping a service's supervisor from the root namespace (what providers call).
 // The supervisor runs detached (its own session): Pulumi's provider process ends, the lab goes on.
-import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { bundlePath, entryArgv } from "../build/bundles.ts";
 import { superviseArgv } from "./args.ts";
 import { readSuperviseStatus, superviseFiles, type ServiceSpec } from "./supervisor.ts";
 import type { SuperviseStatus } from "./state.ts";
+import { alive, cmdline, sleep, spawnDetached, stopProcess } from "./process.ts";
 import { scaledMs } from "../lab/timeouts.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Alive, and not a zombie (a detached process whose parent is gone waits for PID 1 to reap it). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // Synchronous on purpose: callers poll this in tight loops.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.charAt(stat.lastIndexOf(")") + 2);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
 
 /** The supervisor of `name` in `runDir` when it is alive (and really that supervisor, not a recycled pid). */
 export async function supervisorOf(
@@ -31,13 +15,8 @@ export async function supervisorOf(
 ): Promise<{ pid: number; status: SuperviseStatus } | null> {
   const st = await readSuperviseStatus(runDir, name);
   if (!st || !alive(st.supervisorPid)) return null;
-  try {
-    const argv = (await readFile(`/proc/${st.supervisorPid}/cmdline`, "utf8")).split("\0");
-    if (!argv.includes(bundlePath("supervise")) || !argv.includes(runDir) || !argv.includes(name))
-      return null;
-  } catch {
-    return null;
-  }
+  const argv = await cmdline(st.supervisorPid);
+  if (!argv.includes(bundlePath("supervise")) || !argv.includes(runDir) || !argv.includes(name)) return null;
   return { pid: st.supervisorPid, status: st };
 }
 
@@ -48,13 +27,10 @@ export async function startSupervised(
 ): Promise<number> {
   await mkdir(spec.runDir, { recursive: true });
   const argv = [...(await entryArgv("supervise")), ...superviseArgv(spec)];
-  const fd = openSync(superviseFiles(spec.runDir, spec.name).log, "a");
-  const child = spawn(argv[0]!, argv.slice(1), {
-    detached: true,
-    stdio: ["ignore", fd, fd],
+  const child = spawnDetached(argv, {
+    logFile: superviseFiles(spec.runDir, spec.name).log,
     env: env ?? process.env,
   });
-  closeSync(fd);
   child.unref();
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start the supervisor of ${spec.name}: ${argv.join(" ")}`);
@@ -79,21 +55,7 @@ export async function startSupervised(
 export async function stopSupervised(runDir: string, name: string, waitMs: number): Promise<boolean> {
   const sup = await supervisorOf(runDir, name);
   if (!sup) return false;
-  try {
-    process.kill(sup.pid, "SIGTERM");
-  } catch {
-    return true;
-  }
-  const until = Date.now() + waitMs;
-  while (alive(sup.pid) && Date.now() < until) await sleep(10);
-  if (alive(sup.pid)) {
-    try {
-      process.kill(sup.pid, "SIGKILL");
-    } catch {
-      /* gone */
-    }
-    const killed = Date.now() + 2000;
-    while (alive(sup.pid) && Date.now() < killed) await sleep(10);
-  }
+  // The supervisor alone, not its group: it stops its service itself, within the service's grace time.
+  await stopProcess(sup.pid, { graceMs: waitMs, group: false });
   return true;
 }

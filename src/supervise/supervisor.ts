@@ -5,7 +5,7 @@
 // (a killed agent's `ip -o monitor` child is never orphaned); a daemon in a session of its own (the
 // agent's BIRD) is not in that group and lives on. SIGTERM to the supervisor stops the service (SIGTERM
 // to its group, SIGKILL after the grace time) and then the supervisor itself.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -21,6 +21,7 @@ import {
   type ServiceExit,
   type SuperviseStatus,
 } from "./state.ts";
+import { signalGroup, sleep, spawnDetached, writePidFile } from "./process.ts";
 
 export interface ServiceSpec {
   /** Short name: <runDir>/<name>.supervise.json, <name>.pid (the service's pid), <name>.log. */
@@ -64,16 +65,6 @@ async function writeJson(file: string, value: unknown): Promise<void> {
   await writeFile(tmp, JSON.stringify(value, null, 2) + "\n");
   await rename(tmp, file);
 }
-
-function killGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    /* no such group: gone */
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Supervisor {
   private child: ChildProcess | null = null;
@@ -146,14 +137,10 @@ export class Supervisor {
 
   private spawnChild(): void {
     if (this.stopping) return;
-    const fd = openSync(this.files.log, "a");
-    const [file, ...args] = this.spec.argv;
-    const child = spawn(file!, args, {
-      detached: true,
-      stdio: ["ignore", fd, fd],
+    const child = spawnDetached(this.spec.argv, {
+      logFile: this.files.log,
       ...(this.spec.cwd ? { cwd: this.spec.cwd } : {}),
     });
-    closeSync(fd);
     this.child = child;
     this.startedAt = Date.now();
     let done: () => void = () => {};
@@ -164,7 +151,7 @@ export class Supervisor {
       ended = true;
       if (this.child === child) this.child = null;
       // What the service left in its group (children it did not reap) goes with it.
-      if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+      if (child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
       void this.afterExit({
         code,
         signal,
@@ -173,15 +160,13 @@ export class Supervisor {
       }).finally(done);
     };
     child.once("error", (e) => {
-      this.log(`could not start ${file}: ${e.message}`);
+      this.log(`could not start ${this.spec.argv[0]}: ${e.message}`);
       onEnd(null, null);
     });
     child.once("exit", (code, signal) => onEnd(code, signal));
     if (child.pid !== undefined) {
       void this.publish(started(this.status, child.pid, new Date()));
-      this.writes = this.writes
-        .then(() => writeFile(this.files.pid, `${child.pid}\n`))
-        .catch(() => undefined);
+      this.writes = this.writes.then(() => writePidFile(this.files.pid, child.pid!)).catch(() => undefined);
       if (this.status.starts > 1) this.log(`started again (pid ${child.pid}, start ${this.status.starts})`);
     }
   }
@@ -218,10 +203,10 @@ export class Supervisor {
     if (child?.pid !== undefined) {
       const gone = this.childGone;
       if (this.spec.graceMs > 0) {
-        killGroup(child.pid, "SIGTERM");
+        signalGroup(child.pid, "SIGTERM");
         await Promise.race([gone, sleep(this.spec.graceMs)]);
       }
-      killGroup(child.pid, "SIGKILL");
+      signalGroup(child.pid, "SIGKILL");
       await Promise.race([gone, sleep(2000)]);
     } else {
       await this.publish(stopped(this.status, new Date()));

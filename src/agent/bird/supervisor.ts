@@ -6,11 +6,22 @@
 // A BIRD left running by a previous agent (the agent was killed, BIRD was not) is adopted rather than
 // restarted, so the node's BGP sessions and routes survive an agent restart; an adopted BIRD is watched
 // by polling, and replaced by a child of ours when it dies.
-import { spawn, type ChildProcess } from "node:child_process";
-import { openSync, closeSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import type { ChildProcess } from "node:child_process";
+import { rm } from "node:fs/promises";
 import { BIRD_BIN, birdConfigure, type BirdcResult } from "./birdc.ts";
 import { DEFAULT_BACKOFF, restartDelay } from "../../supervise/state.ts";
+import {
+  cmdline,
+  processState,
+  readPidFile,
+  sleep,
+  spawnDetached,
+  stopProcess,
+  writePidFile,
+} from "../../supervise/process.ts";
+
+// What the routing tests read from here.
+export { processState } from "../../supervise/process.ts";
 
 export interface BirdPaths {
   config: string;
@@ -22,35 +33,10 @@ export interface BirdPaths {
   binary?: string;
 }
 
-/** State of a pid: alive, a zombie (dead, not reaped) or gone. */
-export async function processState(pid: number): Promise<"alive" | "zombie" | "gone"> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state === "Z" || state === "X" ? "zombie" : "alive";
-  } catch {
-    return "gone";
-  }
-}
-
-export async function cmdline(pid: number): Promise<string[]> {
-  try {
-    return (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
 /** The pid in the pid file when that process is a live BIRD using this socket. */
 export async function runningBird(paths: Pick<BirdPaths, "pidFile" | "socket">): Promise<number | null> {
-  let pid: number;
-  try {
-    pid = Number((await readFile(paths.pidFile, "utf8")).trim());
-  } catch {
-    return null;
-  }
-  if (!Number.isInteger(pid) || pid <= 1) return null;
-  if ((await processState(pid)) !== "alive") return null;
+  const pid = await readPidFile(paths.pidFile);
+  if (pid === null || (await processState(pid)) !== "alive") return null;
   const argv = await cmdline(pid);
   return argv[0]?.endsWith("bird") && argv.includes(paths.socket) ? pid : null;
 }
@@ -111,19 +97,13 @@ export class BirdSupervisor {
   }
 
   private spawnChild(): void {
-    const fd = openSync(this.paths.logFile, "a");
     // Its own session: a signal to the agent's process group (stopAgent's SIGTERM) does not reach BIRD
     // directly, so BIRD stops only when the agent says so — never mistaken for a crash and restarted
     // in the middle of a shutdown. stopAgent stops it through bird.pid if the agent could not.
-    const child = spawn(
-      this.paths.binary ?? BIRD_BIN,
-      ["-f", "-R", "-c", this.paths.config, "-s", this.paths.socket],
-      {
-        stdio: ["ignore", fd, fd],
-        detached: true,
-      },
+    const child = spawnDetached(
+      [this.paths.binary ?? BIRD_BIN, "-f", "-R", "-c", this.paths.config, "-s", this.paths.socket],
+      { logFile: this.paths.logFile },
     );
-    closeSync(fd);
     this.child = child;
     this.startedAt = Date.now();
     child.once("error", (e) => this.log(`BIRD could not start: ${e.message}`));
@@ -134,7 +114,7 @@ export class BirdSupervisor {
       this.scheduleRestart();
     });
     if (child.pid !== undefined) {
-      void writeFile(this.paths.pidFile, `${child.pid}\n`);
+      void writePidFile(this.paths.pidFile, child.pid);
       this.log(`BIRD started (pid ${child.pid}): ${this.paths.config}`);
     }
     this.onChange(true);
@@ -165,17 +145,17 @@ export class BirdSupervisor {
       const r = await birdConfigure(this.paths.socket);
       if (r.ok || !/Unable to connect|No such file|Connection refused/i.test(r.text) || Date.now() > until)
         return r;
-      await new Promise((res) => setTimeout(res, 50));
+      await sleep(50);
     }
   }
 
-  /** Stops BIRD (ours or adopted): SIGTERM, then SIGKILL. */
   /** Stops BIRD for good (the agent is exiting): nothing starts it again. */
   async close(): Promise<void> {
     this.closed = true;
     await this.stop();
   }
 
+  /** Stops BIRD (ours or adopted): SIGTERM, SIGKILL after 5 s; a later start() starts it again. */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
@@ -191,22 +171,8 @@ export class BirdSupervisor {
           child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r()),
         )
       : null;
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      /* gone */
-    }
-    const until = Date.now() + 5000;
-    while (Date.now() < until && (await processState(pid)) === "alive")
-      await new Promise((r) => setTimeout(r, 50));
-    if ((await processState(pid)) === "alive") {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
-    if (exited) await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+    await stopProcess(pid, { graceMs: 5000, group: false });
+    if (exited) await Promise.race([exited, sleep(2000)]);
     await rm(this.paths.pidFile, { force: true });
   }
 }

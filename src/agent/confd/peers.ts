@@ -86,6 +86,20 @@ export function planPeers(
       direct: sameSubnet(me.ip, me.prefixLength, ip),
     });
   };
+  /** Every other node with an address that `match` takes, at its own AS number and cluster. */
+  const addNodes = (prefix: string, type: PeerType, match: (n: CalicoNode) => boolean) => {
+    for (const n of nodes) {
+      const addr = nodeIPv4(n);
+      if (!addr || n.metadata.name === me.name || !match(n)) continue;
+      add(
+        prefix,
+        type,
+        addr.ip,
+        n.spec.bgp?.asNumber ?? globalAsNumber(config),
+        n.spec.bgp?.routeReflectorClusterID,
+      );
+    }
+  };
 
   // Explicit peerings first: they win over the mesh for the same address.
   for (const p of peers) {
@@ -97,52 +111,18 @@ export function planPeers(
       s.node === name || (nodeSelector !== undefined && nodeSelector(labels));
     // Node-to-node peerings are symmetric (as in Calico's confd): a node the peerSelector matches also
     // peers with every node the peering applies to, so the reflector side of `!has(rr) → has(rr)` exists.
-    if (s.peerSelector && !global && parseSelector(s.peerSelector)(localLabels)) {
-      for (const n of nodes) {
-        const addr = nodeIPv4(n);
-        if (!addr || n.metadata.name === me.name || !nodeMatch(n.metadata.name, n.metadata.labels ?? {}))
-          continue;
-        add(
-          "Node",
-          "node specific",
-          addr.ip,
-          n.spec.bgp?.asNumber ?? globalAsNumber(config),
-          n.spec.bgp?.routeReflectorClusterID,
-        );
-      }
-    }
+    if (s.peerSelector && !global && parseSelector(s.peerSelector)(localLabels))
+      addNodes("Node", "node specific", (n) => nodeMatch(n.metadata.name, n.metadata.labels ?? {}));
     const applies = global || nodeMatch(me.name, localLabels);
     if (!applies) continue;
     const [prefix, type]: [string, PeerType] = global ? ["Global", "global"] : ["Node", "node specific"];
     if (s.peerIP) add(prefix, type, s.peerIP.split(":")[0]!, s.asNumber ?? globalAsNumber(config));
     if (s.peerSelector) {
       const match = parseSelector(s.peerSelector);
-      for (const n of nodes) {
-        const addr = nodeIPv4(n);
-        if (!addr || n.metadata.name === me.name || !match(n.metadata.labels ?? {})) continue;
-        add(
-          prefix,
-          type,
-          addr.ip,
-          n.spec.bgp?.asNumber ?? globalAsNumber(config),
-          n.spec.bgp?.routeReflectorClusterID,
-        );
-      }
+      addNodes(prefix, type, (n) => match(n.metadata.labels ?? {}));
     }
   }
-  if (meshEnabled) {
-    for (const n of nodes) {
-      const addr = nodeIPv4(n);
-      if (!addr || n.metadata.name === me.name) continue;
-      add(
-        "Mesh",
-        "node-to-node mesh",
-        addr.ip,
-        n.spec.bgp?.asNumber ?? globalAsNumber(config),
-        n.spec.bgp?.routeReflectorClusterID,
-      );
-    }
-  }
+  if (meshEnabled) addNodes("Mesh", "node-to-node mesh", () => true);
   // Sorted by address as a number, each address converted once.
   return [...byIP.values()]
     .map((p) => ({ p, v: IPv4.fromDecimalDottedString(p.ip).getValue() }))

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { assertNetnsName } from "../../effects/names.ts";
 import { inNetns } from "../../effects/exec.ts";
 import { showProtocols } from "../bird/birdc.ts";
-import { cmdline, processState, runningBird } from "../bird/supervisor.ts";
+import { runningBird } from "../bird/supervisor.ts";
 import { formatNodeStatus, parseBirdProtocols } from "../status/node-status.ts";
 import { bundlePath, entryArgv } from "../../build/bundles.ts";
 import { daemonArgv } from "./args.ts";
@@ -20,6 +20,7 @@ import { birdSocketOf, LAUNCH_ENV, readStatus, runFiles, statusOf, type AgentSta
 import { startSupervised, stopSupervised, supervisorOf } from "../../supervise/control.ts";
 import { superviseFiles } from "../../supervise/supervisor.ts";
 import { describe } from "../../supervise/state.ts";
+import { alive, cmdline, readPidFile, sleep, stopProcess } from "../../supervise/process.ts";
 
 /** The agent's service name under its supervisor: agent.pid, agent.log, agent.supervise.json. */
 export const AGENT_SERVICE = "agent";
@@ -51,22 +52,13 @@ export interface StartAgentOptions {
 
 /** A stopping agent stops BIRD first (BIRD withdraws its routes): SIGKILL only after this long (ms). */
 const STOP_GRACE_MS = 8000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function readPid(file: string): Promise<number | null> {
-  try {
-    const pid = Number((await readFile(file, "utf8")).trim());
-    return Number.isInteger(pid) && pid > 1 ? pid : null;
-  } catch {
-    return null;
-  }
-}
+/** BIRD withdraws its routes on SIGTERM: SIGKILL only after this long (ms). */
+const BIRD_STOP_GRACE_MS = 5000;
 
 /** The daemon's pid when it is alive and really our daemon (not a recycled pid). */
 async function daemonPid(runDir: string): Promise<number | null> {
-  const pid = await readPid(runFiles(runDir).agentPid);
-  if (pid === null || (await processState(pid)) !== "alive") return null;
+  const pid = await readPidFile(runFiles(runDir).agentPid);
+  if (pid === null || !alive(pid)) return null;
   const argv = await cmdline(pid);
   return (argv.includes(DAEMON_MAIN) || argv.includes(DAEMON_MAIN_TS)) && argv.includes(runDir) ? pid : null;
 }
@@ -88,25 +80,47 @@ async function tail(file: string, lines = 30): Promise<string> {
   }
 }
 
-function killGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      /* gone */
-    }
-  }
-}
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if ((await processState(pid)) !== "alive") return true;
-    await sleep(50);
-  }
-  return (await processState(pid)) !== "alive";
+/**
+ * Starts a supervisor for a new agent (stopping an unsupervised one first) and returns the launch token
+ * the agent's status will carry.
+ */
+async function superviseAgent(o: StartAgentOptions, runDir: string): Promise<string> {
+  const files = runFiles(runDir);
+  // An agent of before supervisors (or whose supervisor was killed) is stopped, not adopted: only a
+  // supervised agent is started again when it dies.
+  if ((await daemonPid(runDir)) !== null) await stopAgent(runDir);
+  await rm(files.status, { force: true });
+  const launch = randomBytes(8).toString("hex");
+  await writeFile(files.agentLaunch, `${launch}\n`);
+  // In a VM host's namespace, through a local vm-exec that stands for the daemon (see src/vm/guest/).
+  const argv = inNetns(assertNetnsName(o.hostNetns), [
+    ...(await entryArgv("agent")),
+    ...daemonArgv({
+      manifest: resolve(o.manifestPath),
+      nodeName: o.nodeName,
+      runDir,
+      labels: o.labels ?? {},
+      ...(o.rrClusterId ? { rrClusterId: o.rrClusterId } : {}),
+      ...(o.etcdEndpoints ? { etcdEndpoints: o.etcdEndpoints } : {}),
+      ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
+      ...(o.socketDir ? { socketDir: o.socketDir } : {}),
+      ...(o.underlayRoutes?.length ? { underlayRoutes: o.underlayRoutes } : {}),
+    }),
+  ]); // prettier-ignore
+  await startSupervised(
+    {
+      name: AGENT_SERVICE,
+      runDir,
+      argv,
+      cwd: REPO_ROOT,
+      statusJson: files.status,
+      graceMs: STOP_GRACE_MS,
+      // main.ts exits 3 when it refuses this kernel (preflight): starting it again cannot help.
+      finalExitCodes: [3],
+    },
+    { ...process.env, [LAUNCH_ENV]: launch },
+  );
+  return launch;
 }
 
 /**
@@ -117,45 +131,11 @@ export async function startAgent(o: StartAgentOptions): Promise<{ pid: number; s
   const runDir = resolve(o.runDir);
   const files = runFiles(runDir);
   await mkdir(runDir, { recursive: true });
-  let launch = (await readFile(files.agentLaunch, "utf8").catch(() => "")).trim();
   // A supervisor already runs: its agent is up, or dead and about to start again; wait for it.
   const fresh = !(await supervisorOf(runDir, AGENT_SERVICE));
-  if (fresh) {
-    // An agent of before supervisors (or whose supervisor was killed) is stopped, not adopted: only a
-    // supervised agent is started again when it dies.
-    if ((await daemonPid(runDir)) !== null) await stopAgent(runDir);
-    await rm(files.status, { force: true });
-    launch = randomBytes(8).toString("hex");
-    await writeFile(files.agentLaunch, `${launch}\n`);
-    // In a VM host's namespace, through a local vm-exec that stands for the daemon (see src/vm/guest/).
-    const argv = inNetns(assertNetnsName(o.hostNetns), [
-      ...(await entryArgv("agent")),
-      ...daemonArgv({
-        manifest: resolve(o.manifestPath),
-        nodeName: o.nodeName,
-        runDir,
-        labels: o.labels ?? {},
-        ...(o.rrClusterId ? { rrClusterId: o.rrClusterId } : {}),
-        ...(o.etcdEndpoints ? { etcdEndpoints: o.etcdEndpoints } : {}),
-        ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
-        ...(o.socketDir ? { socketDir: o.socketDir } : {}),
-        ...(o.underlayRoutes?.length ? { underlayRoutes: o.underlayRoutes } : {}),
-      }),
-    ]); // prettier-ignore
-    await startSupervised(
-      {
-        name: AGENT_SERVICE,
-        runDir,
-        argv,
-        cwd: REPO_ROOT,
-        statusJson: files.status,
-        graceMs: STOP_GRACE_MS,
-        // main.ts exits 3 when it refuses this kernel (preflight): starting it again cannot help.
-        finalExitCodes: [3],
-      },
-      { ...process.env, [LAUNCH_ENV]: launch },
-    );
-  }
+  const launch = fresh
+    ? await superviseAgent(o, runDir)
+    : (await readFile(files.agentLaunch, "utf8").catch(() => "")).trim();
 
   const until = Date.now() + (o.readyTimeoutMs ?? 20_000);
   for (;;) {
@@ -196,19 +176,12 @@ export async function stopAgent(runDir: string, graceMs = STOP_GRACE_MS): Promis
   // an agent without one.
   await stopSupervised(runDir, AGENT_SERVICE, graceMs + 3000);
   const ours = await daemonPid(runDir);
-  if (ours !== null) {
-    killGroup(ours, "SIGTERM");
-    if (!(await waitGone(ours, graceMs))) killGroup(ours, "SIGKILL");
-    await waitGone(ours, 2000);
-  }
+  if (ours !== null) await stopProcess(ours, { graceMs });
   // A VM host's BIRD ran in the VM (bird.pid names a guest pid): its agent stopped it, and no process
   // here has its socket in its command line, so runningBird finds none.
   const socket = birdSocketOf(runDir, await readStatus(runDir));
   const bird = await runningBird({ pidFile: files.birdPid, socket });
-  if (bird !== null) {
-    killGroup(bird, "SIGTERM");
-    if (!(await waitGone(bird, 5000))) killGroup(bird, "SIGKILL");
-  }
+  if (bird !== null) await stopProcess(bird, { graceMs: BIRD_STOP_GRACE_MS });
   await rm(files.agentPid, { force: true });
   await rm(files.agentLaunch, { force: true });
   await rm(superviseFiles(runDir, AGENT_SERVICE).status, { force: true });

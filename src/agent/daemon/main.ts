@@ -5,17 +5,17 @@
 // SIGTERM/SIGINT: stop BIRD and exit 0, leaving the dataplane as it is.
 import { currentNetnsName } from "../cni/workload.ts";
 import { parseDaemonArgs } from "./args.ts";
-import { Agent, PreflightRefusal } from "./agent.ts";
+import { CalicoNodeDaemon, PreflightRefusal } from "./calico-node.ts";
 
 const log = (m: string) => process.stderr.write(`${new Date().toISOString()} calico-node: ${m}\n`);
 
-let agent: Agent | null = null;
+let agent: CalicoNodeDaemon | null = null;
 try {
   const args = parseDaemonArgs(process.argv.slice(2));
   const netns = await currentNetnsName();
   if (!netns)
     throw new Error("the agent must run inside a lab host's named network namespace (ip netns exec)");
-  agent = new Agent(args, netns, log);
+  agent = new CalicoNodeDaemon(args, netns, log);
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;

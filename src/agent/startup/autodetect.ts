@@ -105,6 +105,10 @@ function inCidr(ip: string, cidr: string): boolean {
   return IPv4CidrRange.fromCidr(`${ip}/32`).inside(IPv4CidrRange.fromCidr(cidr));
 }
 
+function detected(ifname: string, a: { address: string; prefixLength: number }): Detected {
+  return { ifname, address: a.address, prefixLength: a.prefixLength, cidr: `${a.address}/${a.prefixLength}` };
+}
+
 function firstAddress(
   ifaces: InterfaceAddrs[],
   include: string[] | null,
@@ -119,12 +123,7 @@ function firstAddress(
     for (const a of i.addrs) {
       if (!isGlobalUnicast(a.address)) continue;
       if (cidrs && !cidrs.some((c) => inCidr(a.address, c))) continue;
-      return {
-        ifname: i.ifname,
-        address: a.address,
-        prefixLength: a.prefixLength,
-        cidr: `${a.address}/${a.prefixLength}`,
-      };
+      return detected(i.ifname, a);
     }
   }
   return null;
@@ -156,13 +155,7 @@ export function selectAddress(
       if (!routeSource) return null;
       for (const i of ifaces) {
         const a = i.addrs.find((x) => x.address === routeSource);
-        if (a)
-          return {
-            ifname: i.ifname,
-            address: a.address,
-            prefixLength: a.prefixLength,
-            cidr: `${a.address}/${a.prefixLength}`,
-          };
+        if (a) return detected(i.ifname, a);
       }
       return null;
     }

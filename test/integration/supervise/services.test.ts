@@ -13,7 +13,7 @@ import { daemonPid, daemonSupervision, startDaemon, stopDaemon } from "../../../
 import { etcdHandler } from "../../../src/lab/providers/etcd-handler.ts";
 import { outsideRouterHandler } from "../../../src/lab/providers/outside-router-handler.ts";
 import { entryArgv } from "../../../src/build/bundles.ts";
-import { alive } from "../../../src/supervise/control.ts";
+import { alive } from "../../../src/supervise/process.ts";
 import { isRoot, removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
 
 const prefix = runPrefix("sv");

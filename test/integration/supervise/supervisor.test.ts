@@ -7,7 +7,8 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { alive, startSupervised, stopSupervised, supervisorOf } from "../../../src/supervise/control.ts";
+import { startSupervised, stopSupervised, supervisorOf } from "../../../src/supervise/control.ts";
+import { alive } from "../../../src/supervise/process.ts";
 import { readSuperviseStatus } from "../../../src/supervise/supervisor.ts";
 import type { SuperviseStatus } from "../../../src/supervise/state.ts";
 
