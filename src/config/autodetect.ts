@@ -3,7 +3,7 @@
 import { IPv4, IPv4CidrRange, IPv4Prefix, Validator } from "ip-num";
 import { parseAutodetectMethod } from "../manifest/autodetect-method.ts";
 import { HOST_UNDERLAY_IF } from "../lab/topology.ts";
-import { shown, type ConfigProblem } from "./problems.ts";
+import { shown, type Problem } from "../problems.ts";
 
 const FIELD = "calico-lab:autodetect";
 
@@ -21,7 +21,7 @@ export function checkAutodetect(
     /** The underlay's subnets (one, or two when routed). */
     subnets: readonly IPv4CidrRange[];
   },
-  problems: ConfigProblem[],
+  problems: Problem[],
 ): void {
   if (typeof value !== "string") return; // the variant's reader reports a non-string
   const parsed = parseAutodetectMethod(value, FIELD);

@@ -1,13 +1,9 @@
 // The lab's plan: which namespaces, links and addresses a LabConfig means. Pure: no effects here.
 import { IPv4CidrRange } from "ip-num";
-import {
-  RR_CLUSTER_ID,
-  routerAddress,
-  type HostConfig,
-  type HostBackend,
-  type LabConfig,
-  type Mode,
-} from "../config/lab-config.ts";
+import { etcdEndpointOf, etcdHostOf } from "../config/etcd.ts";
+import { RR_CLUSTER_ID, type HostConfig, type HostBackend, type LabConfig } from "../config/model.ts";
+import { routerAddress } from "../config/network.ts";
+import type { Mode } from "../modes.ts";
 
 /** The switch namespace holds the underlay bridge; each host's eth0 is a veth whose peer is a bridge port. */
 export const UNDERLAY_BRIDGE = "br0";
@@ -144,7 +140,7 @@ export function planSubnets(config: LabConfig): SubnetPlan[] {
   ];
 }
 
-/** The subnet holding an address (parseLabConfig guarantees there is one). */
+/** The subnet holding an address (readLabConfig guarantees there is one). */
 export function subnetOf(subnets: readonly SubnetPlan[], address: string): SubnetPlan {
   const ip = IPv4CidrRange.fromCidr(`${address}/32`);
   const s = subnets.find((n) => IPv4CidrRange.fromCidr(n.cidr).contains(ip));
@@ -206,7 +202,8 @@ function planRouter(config: LabConfig, subnets: readonly SubnetPlan[]): RouterPl
 
 export function planLab(config: LabConfig): LabPlan {
   const hosts = config.hosts.map((h, i) => planHost(config, h, i));
-  const master = hosts[0]!;
+  // etcd's host is the config's choice (src/config/etcd.ts), the one the Calico variant names too.
+  const master = etcdHostOf({ hosts })!;
   const subnets = planSubnets(config);
   const router = planRouter(config, subnets);
   const first = subnets[0]!;
@@ -248,7 +245,7 @@ export function planLab(config: LabConfig): LabPlan {
       host: master.name,
       netns: master.netns,
       address: master.address,
-      endpoint: `http://${master.address}:2379`,
+      endpoint: etcdEndpointOf(master),
     },
   };
 }
