@@ -1,3 +1,5 @@
+// The staged config reader on the lab's topology: defaults, routed underlays, pod placement, and each
+// refusal, its text pinned by a golden file.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DEFAULTS } from "../../../src/config/model.ts";
