@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE } from "./config/model.ts";
+import { labValues, parsedValue } from "./config/keys.ts";
 import { readLabConfig } from "./config/read.ts";
 import { formatProblems } from "./problems.ts";
 import { Lab } from "./lab/components.ts";
@@ -25,17 +25,7 @@ export function readStackConfig(): {
   values: Record<string, string>;
 } {
   const all = pulumi.runtime.allConfig();
-  const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(all)) {
-    if (!k.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
-    let value: unknown = v;
-    try {
-      value = JSON.parse(v);
-    } catch {
-      /* a plain string */
-    }
-    raw[k.slice(CONFIG_NAMESPACE.length + 1)] = value;
-  }
+  const { raw } = labValues(Object.fromEntries(Object.entries(all).map(([k, v]) => [k, parsedValue(v)])));
   // Values of other namespaces are shown only in messages about those keys: never a secret's plain text.
   // (isConfigSecret is the SDK's own test; it is internal, so without it no such value is shown.)
   const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;

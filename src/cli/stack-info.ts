@@ -4,7 +4,8 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONFIG_NAMESPACE, STACK_NAME } from "../config/model.ts";
+import { labValues, parsedValue } from "../config/keys.ts";
+import { STACK_NAME } from "../config/model.ts";
 import { readLabConfig } from "../config/read.ts";
 import { netnsExists } from "../effects/netns.ts";
 import { tryRun } from "../effects/exec.ts";
@@ -60,20 +61,14 @@ type ConfigJson = Record<string, { value?: string; objectValue?: unknown; secret
 
 /** `pulumi config --json` → the raw `calico-lab:*` values and every key, as the program reads them. */
 export function rawConfig(config: ConfigJson): { raw: Record<string, unknown>; keys: string[] } {
-  const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(config)) {
-    if (!k.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
-    let value: unknown = v.objectValue ?? v.value;
-    if (v.objectValue === undefined && typeof v.value === "string") {
-      try {
-        value = JSON.parse(v.value);
-      } catch {
-        /* a plain string */
-      }
-    }
-    raw[k.slice(CONFIG_NAMESPACE.length + 1)] = value;
-  }
-  return { raw, keys: Object.keys(config) };
+  return labValues(
+    Object.fromEntries(
+      Object.entries(config).map(([k, v]) => [
+        k,
+        v.objectValue ?? (typeof v.value === "string" ? parsedValue(v.value) : v.value),
+      ]),
+    ),
+  );
 }
 
 /** Pure: the plan from the config, the running pods from the outputs (every planned pod must be there). */

@@ -129,3 +129,12 @@ export function labValues(config: Readonly<Raw>): { raw: Raw; keys: string[] } {
     if (k.startsWith(`${CONFIG_NAMESPACE}:`)) raw[k.slice(CONFIG_NAMESPACE.length + 1)] = v;
   return { raw, keys: Object.keys(config) };
 }
+
+/** A config value as Pulumi stores it: JSON (numbers, booleans, lists, objects) or else a plain string. */
+export function parsedValue(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
