@@ -2,9 +2,9 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE } from "./config/lab-config.ts";
-import { formatProblems } from "./config/problems.ts";
-import { validateStack } from "./config/stack.ts";
+import { labValues, parsedValue } from "./config/keys.ts";
+import { readLabConfig } from "./config/read.ts";
+import { formatProblems } from "./problems.ts";
 import { Lab } from "./lab/components.ts";
 import { LabFile, RunFolder } from "./lab/resources.ts";
 import { planLab } from "./lab/topology.ts";
@@ -19,8 +19,6 @@ export function stackRunDir(stack: string): string {
   return join(REPO_ROOT, ".lab", stack);
 }
 
-export { validateStack };
-
 /** Raw `calico-lab:*` values (objects parsed from JSON), every key present, and every value as text. */
 export function readStackConfig(): {
   raw: Record<string, unknown>;
@@ -28,17 +26,7 @@ export function readStackConfig(): {
   values: Record<string, string>;
 } {
   const all = pulumi.runtime.allConfig();
-  const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(all)) {
-    if (!k.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
-    let value: unknown = v;
-    try {
-      value = JSON.parse(v);
-    } catch {
-      /* a plain string */
-    }
-    raw[k.slice(CONFIG_NAMESPACE.length + 1)] = value;
-  }
+  const { raw } = labValues(Object.fromEntries(Object.entries(all).map(([k, v]) => [k, parsedValue(v)])));
   // Values of other namespaces are shown only in messages about those keys: never a secret's plain text.
   // (isConfigSecret is the SDK's own test; it is internal, so without it no such value is shown.)
   const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
@@ -51,14 +39,14 @@ export function readStackConfig(): {
 export async function main() {
   const stack = pulumi.getStack();
   const { raw, keys, values } = readStackConfig();
-  const checked = validateStack(stack, raw, keys, values);
+  const checked = readLabConfig(stack, raw, keys, values);
   // Rejected at preview, before anything is created, with every problem listed.
   if (!checked.ok) throw new pulumi.RunError(formatProblems(`stack "${stack}"`, checked.problems));
-  const { config, variant } = checked;
+  const { config, variant, network } = checked;
 
   // The manifest is the one source of truth: the agent reads its settings from this file.
-  const manifest = renderManifest(loadTemplate("etcdv3"), variant.variant, {
-    network: variant.network,
+  const manifest = renderManifest(loadTemplate("etcdv3"), variant, {
+    network,
     subject: `stack "${stack}"`,
   });
   // Kernel features the mode needs, probed in a throwaway namespace: refused before anything is created.
@@ -83,7 +71,7 @@ export async function main() {
     manifestPath: manifestFile.path,
     manifestReady: manifestFile,
     runFolder,
-    variant: variant.variant,
+    variant,
     runDir,
     verify: true,
   });

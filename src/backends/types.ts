@@ -3,7 +3,7 @@
 // SSH machine or a Kubernetes node would be one more backend. Each backend says what its hosts need in
 // the plan, their limits, where a capture of their traffic is taken and whether this kernel is theirs;
 // its driver creates and destroys a host and says how commands reach it (a HostExec). Pure: types only.
-import type { HostBackend as HostBackendName } from "../config/lab-config.ts";
+import type { HostBackend as HostBackendName } from "../config/model.ts";
 import type { HostExec } from "../effects/host-exec.ts";
 
 export type { HostBackendName, HostExec };
@@ -31,8 +31,9 @@ export type HostMachine = NetnsMachine | VmMachine;
 export type MachineOf<K extends HostBackendName> = Extract<HostMachine, { kind: K }>;
 
 export interface HostLimits {
-  /** Most hosts a lab of this backend may have (none: only the lab's own limits). */
+  /** Most hosts a lab of this backend may have (none: only the lab's own limits), and why. */
   maxHosts?: number;
+  whyMaxHosts?: string;
   /** How long an agent may take to be ready (none: the agent's default). */
   agentReadyMs?: number;
   /** How long the verification waits for the lab to converge. */

@@ -16,11 +16,12 @@ import {
   parseManifest,
   renderManifest,
   resolveVariant,
-  variantFromStackConfig,
   type DatastoreType,
   type LabNetwork,
   type VariantSpec,
 } from "../manifest/index.ts";
+import { labValues } from "../config/keys.ts";
+import { readLabConfig } from "../config/read.ts";
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -269,7 +270,9 @@ function run(argv: string[], io: CliIo): number {
     if (v["underlay-cidr"]) cfg["calico-lab:underlayCidr"] = v["underlay-cidr"];
     if (v["service-cidr"]) cfg["calico-lab:serviceCidr"] = v["service-cidr"];
     if (v.mtu) cfg["calico-lab:mtu"] = v.mtu;
-    const stack = variantFromStackConfig(cfg);
+    const { raw, keys } = labValues(cfg);
+    // The whole stack check the program makes: a stack `pulumi up` refuses renders no variant either.
+    const stack = readLabConfig(v.stack, raw, keys, cfg);
     if (!stack.ok) throw new ManifestError(`stack "${v.stack}"`, stack.problems);
     network = stack.network;
     spec = { ...stack.variant, ...flags };

@@ -4,10 +4,13 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONFIG_NAMESPACE, STACK_NAME, parseLabConfig } from "../config/lab-config.ts";
+import { labValues, parsedValue } from "../config/keys.ts";
+import { STACK_NAME } from "../config/model.ts";
+import { readLabConfig } from "../config/read.ts";
 import { netnsExists } from "../effects/netns.ts";
 import { tryRun } from "../effects/exec.ts";
 import { planLab, type LabPlan } from "../lab/topology.ts";
+import { formatProblems } from "../problems.ts";
 import type { RunningPod } from "../verify/expectations.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -58,32 +61,23 @@ type ConfigJson = Record<string, { value?: string; objectValue?: unknown; secret
 
 /** `pulumi config --json` → the raw `calico-lab:*` values and every key, as the program reads them. */
 export function rawConfig(config: ConfigJson): { raw: Record<string, unknown>; keys: string[] } {
-  const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(config)) {
-    if (!k.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
-    let value: unknown = v.objectValue ?? v.value;
-    if (v.objectValue === undefined && typeof v.value === "string") {
-      try {
-        value = JSON.parse(v.value);
-      } catch {
-        /* a plain string */
-      }
-    }
-    raw[k.slice(CONFIG_NAMESPACE.length + 1)] = value;
-  }
-  return { raw, keys: Object.keys(config) };
+  return labValues(
+    Object.fromEntries(
+      Object.entries(config).map(([k, v]) => [
+        k,
+        v.objectValue ?? (typeof v.value === "string" ? parsedValue(v.value) : v.value),
+      ]),
+    ),
+  );
 }
 
 /** Pure: the plan from the config, the running pods from the outputs (every planned pod must be there). */
 export function stackInfoFrom(stack: string, config: ConfigJson, outputs: StackOutputs): StackInfo {
   const { raw, keys } = rawConfig(config);
-  const parsed = parseLabConfig(stack, raw, keys);
+  const parsed = readLabConfig(stack, raw, keys);
   if (!parsed.ok)
     throw new Error(
-      [
-        `stack "${stack}": its configuration does not parse:`,
-        ...parsed.problems.map((p) => `  - ${p.field} = ${p.value}: ${p.message}\n    fix: ${p.fix}`),
-      ].join("\n"),
+      formatProblems(`stack "${stack}": its configuration does not parse`, parsed.problems, "list"),
     );
   const plan = planLab(parsed.config);
   if (!outputs.pods || !outputs.hosts) throw new StackNotUpError(stack, "it has no outputs (destroyed?)");

@@ -1,11 +1,14 @@
 // calico-lab:autodetect against the lab itself: a method that is well-formed (src/manifest checks that) can
 // still find no address on the lab's hosts, which only shows when an agent fails after resources exist.
-import { IPv4, IPv4CidrRange, IPv4Prefix, Validator } from "ip-num";
+import { IPv4, IPv4CidrRange, Validator } from "ip-num";
 import { parseAutodetectMethod } from "../manifest/autodetect-method.ts";
 import { HOST_UNDERLAY_IF } from "../lab/topology.ts";
-import { shown, type ConfigProblem } from "./problems.ts";
+import { problem, type Problem } from "../problems.ts";
+import { SEED_ETCD_ADDRESS, etcdHostOf } from "./etcd.ts";
+import { key } from "./model.ts";
+import { single } from "./values.ts";
 
-const FIELD = "calico-lab:autodetect";
+const FIELD = key("autodetect");
 
 /** Go's IsGlobalUnicast for IPv4, as calico-node applies it to candidate addresses. */
 function globalUnicast(ip: IPv4): boolean {
@@ -21,15 +24,15 @@ export function checkAutodetect(
     /** The underlay's subnets (one, or two when routed). */
     subnets: readonly IPv4CidrRange[];
   },
-  problems: ConfigProblem[],
+  problems: Problem[],
 ): void {
   if (typeof value !== "string") return; // the variant's reader reports a non-string
   const parsed = parseAutodetectMethod(value, FIELD);
   if (!parsed.ok) return; // a malformed method is reported by the variant's reader
   const m = parsed.method;
-  const master = lab.hosts[0]?.address ?? "192.168.19.165";
-  const add = (message: string, fix: string) =>
-    problems.push({ field: FIELD, value: shown(value), message, fix });
+  // An address every host can reach: the first host's (etcd's), or where the seeds put it.
+  const master = etcdHostOf(lab)?.address ?? SEED_ETCD_ADDRESS;
+  const add = (message: string, fix: string) => problems.push(problem(FIELD, value, message, fix));
   switch (m.kind) {
     case "first-found":
       return;
@@ -40,23 +43,8 @@ export function checkAutodetect(
       );
       return;
     case "can-reach": {
-      if (!Validator.isValidIPv4String(m.destination)[0]) {
-        add(
-          `"${m.destination}" is not an IPv4 address: the lab's agent finds the route to an address and resolves no names`,
-          `use an underlay address, e.g. "can-reach=${master}"`,
-        );
-        return;
-      }
-      const ip = IPv4.fromDecimalDottedString(m.destination);
-      const inPods = lab.pods?.contains(new IPv4CidrRange(ip, new IPv4Prefix(32n)));
-      if (!globalUnicast(ip) || inPods) {
-        add(
-          inPods
-            ? `${m.destination} is in the pod network: the route to it is a pod route, not the underlay's`
-            : `${m.destination} is not a unicast address: the route to it does not leave by the underlay`,
-          `use an underlay address, e.g. "can-reach=${master}"`,
-        );
-      }
+      const why = canReachProblem(m.destination, lab.pods);
+      if (why) add(why, `use an underlay address, e.g. "can-reach=${master}"`);
       return;
     }
     case "interface": {
@@ -79,13 +67,7 @@ export function checkAutodetect(
       return;
     }
     case "cidr": {
-      const nets = m.cidrs.map((c) => IPv4CidrRange.fromCidr(c));
-      const missed = lab.hosts.filter(
-        (h) =>
-          !nets.some((n) =>
-            n.contains(new IPv4CidrRange(IPv4.fromDecimalDottedString(h.address), new IPv4Prefix(32n))),
-          ),
-      );
+      const missed = lab.hosts.filter((h) => !m.cidrs.some((c) => holds(c, h.address)));
       if (missed.length > 0) {
         add(
           `no listed network holds the address of ${missed.map((h) => `${h.name} (${h.address})`).join(", ")}`,
@@ -97,4 +79,21 @@ export function checkAutodetect(
       return;
     }
   }
+}
+
+/** Why can-reach=<destination> finds no underlay address, if it does not. */
+function canReachProblem(destination: string, pods: IPv4CidrRange | undefined): string | undefined {
+  if (!Validator.isValidIPv4String(destination)[0])
+    return `"${destination}" is not an IPv4 address: the lab's agent finds the route to an address and resolves no names`;
+  const ip = IPv4.fromDecimalDottedString(destination);
+  if (pods?.contains(single(ip)))
+    return `${destination} is in the pod network: the route to it is a pod route, not the underlay's`;
+  if (!globalUnicast(ip))
+    return `${destination} is not a unicast address: the route to it does not leave by the underlay`;
+  return undefined;
+}
+
+/** Whether a CIDR holds an address. */
+function holds(cidr: string, address: string): boolean {
+  return IPv4CidrRange.fromCidr(cidr).contains(single(IPv4.fromDecimalDottedString(address)));
 }

@@ -1,13 +1,9 @@
 // The lab's plan: which namespaces, links and addresses a LabConfig means. Pure: no effects here.
 import { IPv4CidrRange } from "ip-num";
-import {
-  RR_CLUSTER_ID,
-  routerAddress,
-  type HostConfig,
-  type HostBackend,
-  type LabConfig,
-  type Mode,
-} from "../config/lab-config.ts";
+import { etcdEndpointOf, etcdHostOf } from "../config/etcd.ts";
+import { RR_CLUSTER_ID, type HostConfig, type HostBackend, type LabConfig } from "../config/model.ts";
+import { routerAddress } from "../config/network.ts";
+import type { Mode } from "../modes.ts";
 import { hostBackends } from "../backends/index.ts";
 import type { HostMachine, VmMachine } from "../backends/types.ts";
 
@@ -127,7 +123,7 @@ export function planSubnets(config: LabConfig): SubnetPlan[] {
   ];
 }
 
-/** The subnet holding an address (parseLabConfig guarantees there is one). */
+/** The subnet holding an address (readLabConfig guarantees there is one). */
 export function subnetOf(subnets: readonly SubnetPlan[], address: string): SubnetPlan {
   const ip = IPv4CidrRange.fromCidr(`${address}/32`);
   const s = subnets.find((n) => IPv4CidrRange.fromCidr(n.cidr).contains(ip));
@@ -192,7 +188,8 @@ function planRouter(config: LabConfig, subnets: readonly SubnetPlan[]): RouterPl
 
 export function planLab(config: LabConfig): LabPlan {
   const hosts = config.hosts.map((h, i) => planHost(config, h, i));
-  const master = hosts[0]!;
+  // etcd's host is the config's choice (src/config/etcd.ts), the one the Calico variant names too.
+  const master = etcdHostOf({ hosts })!;
   const subnets = planSubnets(config);
   const router = planRouter(config, subnets);
   const first = subnets[0]!;
@@ -234,7 +231,7 @@ export function planLab(config: LabConfig): LabPlan {
       host: master.name,
       netns: master.netns,
       address: master.address,
-      endpoint: `http://${master.address}:2379`,
+      endpoint: etcdEndpointOf(master),
     },
   };
 }

@@ -15,7 +15,7 @@ export {
 export type { Backend, CalicoVariant, DatastoreType, EncapMode, LabNetwork, VariantSpec } from "./variant.ts";
 export { MODES, MODE_SPECS, isMode } from "../modes.ts";
 export type { Mode, ModeSpec } from "../modes.ts";
-export { ManifestError, formatManifestProblems } from "./problems.ts";
+export { ManifestError } from "./problems.ts";
 export type { ManifestNote, ManifestProblem } from "./problems.ts";
 export { AUTODETECT_FIELD, formatAutodetectMethod, parseAutodetectMethod } from "./autodetect-method.ts";
 export type { AutodetectMethod, AutodetectResult } from "./autodetect-method.ts";
@@ -24,6 +24,4 @@ export { renderManifest } from "./render.ts";
 export type { RenderOptions, RenderResult } from "./render.ts";
 export { parseManifest, readAgentSettings, toAgentSettings } from "./parse.ts";
 export type { AgentSettings, DatastoreSettings, EtcdTls, ParseOptions, ParsedManifest } from "./parse.ts";
-export { STACK_NAMESPACE, variantFromStackConfig } from "./stack-config.ts";
-export type { StackVariantResult } from "./stack-config.ts";
 export { TEMPLATES_DIR, loadTemplate, templatePath } from "./load.ts";

@@ -1,6 +1,5 @@
 // Backend vm: a lab host is a QEMU VM (src/vm/host.ts) on a tap of the underlay bridge, its lab namespace
 // and its pods' inside the guest, on Debian's kernel. Pure.
-import { MAX_VM_HOSTS } from "../../config/lab-config.ts";
 import type { HostBackend } from "../types.ts";
 
 /** The first VM host's exec port; the others follow. */
@@ -16,10 +15,8 @@ export const vmBackend: HostBackend<"vm"> = {
   name: "vm",
   // Under TCG every node process takes seconds to start.
   limits: {
-    // Read when asked: config/lab-config.ts (which holds it) and this module import each other's graphs.
-    get maxHosts() {
-      return MAX_VM_HOSTS;
-    },
+    maxHosts: 8,
+    whyMaxHosts: "each is a QEMU VM with 1 GiB and, under TCG, a host thread of its own",
     agentReadyMs: 300_000,
     verifyDeadlineMs: 60_000,
   },

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { parseLabConfig } from "../../../src/config/lab-config.ts";
+import { readLabConfig as parseLabConfig } from "../../../src/config/read.ts";
 import { tryRun } from "../../../src/effects/exec.ts";
 import { planLab, underlayPingPairs, type LabPlan } from "../../../src/lab/topology.ts";
 import type { PeerStatus } from "../../../src/agent/status/node-status.ts";

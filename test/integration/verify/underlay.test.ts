@@ -2,7 +2,7 @@
 // fails with what was expected and what was seen.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { parseLabConfig } from "../../../src/config/lab-config.ts";
+import { readLabConfig as parseLabConfig } from "../../../src/config/read.ts";
 import { addAddress, createBridge, createVethPair, deleteLink } from "../../../src/effects/links.ts";
 import { createNetns } from "../../../src/effects/netns.ts";
 import { planLab } from "../../../src/lab/topology.ts";

@@ -6,8 +6,8 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { formatProblems } from "../../../src/config/problems.ts";
-import { validateStack } from "../../../src/config/stack.ts";
+import { readLabConfig } from "../../../src/config/read.ts";
+import { formatProblems } from "../../../src/problems.ts";
 import { daemonArgv, parseDaemonArgs } from "../../../src/agent/daemon/args.ts";
 import { assertGolden } from "../../support/golden.ts";
 
@@ -18,7 +18,7 @@ type Raw = Record<string, unknown>;
 /** Runs the check as the program does: keys namespaced, values as Pulumi hands them over. */
 function check(raw: Raw, extra: Record<string, unknown> = {}) {
   const keys = [...Object.keys(raw).map((k) => `${NS}:${k}`), ...Object.keys(extra)];
-  return validateStack("lab", raw, keys, extra);
+  return readLabConfig("lab", raw, keys, extra);
 }
 
 const hosts = (n: number) => Array.from({ length: n }, (_, i) => `h${i + 1}`);
@@ -266,7 +266,7 @@ describe("stack check", () => {
       const raw: Raw = {};
       for (const [k, v] of Object.entries(all)) if (k.startsWith(`${NS}:`)) raw[k.slice(NS.length + 1)] = v;
       const stack = f.replace(/^Pulumi\.|\.yaml$/g, "");
-      const r = validateStack(stack, raw, Object.keys(all), all);
+      const r = readLabConfig(stack, raw, Object.keys(all), all);
       assert.ok(r.ok, `${f}:\n${r.ok ? "" : formatProblems(stack, r.problems)}`);
     }
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseLabConfig } from "../../../src/config/lab-config.ts";
+import { readLabConfig as parseLabConfig } from "../../../src/config/read.ts";
 import {
   planFromState,
   planLab,

@@ -1,7 +1,5 @@
 // The parser: manifest → the agent's typed settings, with notes for env that only seeds the default pool.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
   ManifestError,
@@ -11,9 +9,8 @@ import {
   parseManifest,
   readAgentSettings,
   renderManifest,
-  variantFromStackConfig,
 } from "../../../src/manifest/index.ts";
-import { REPO_ROOT, UPSTREAM, readInput } from "./helpers.ts";
+import { UPSTREAM, readInput } from "./helpers.ts";
 
 describe("parseManifest", () => {
   it("reads the etcd template as the agent's settings", () => {
@@ -110,47 +107,4 @@ describe("IP_AUTODETECTION_METHOD", () => {
       if (!r.ok) for (const p of r.problems) assert.ok(p.fix.length > 0);
     });
   }
-});
-
-describe("variantFromStackConfig", () => {
-  it("the bgp stack file gives the bgp preset on the lab defaults, etcd on the master", () => {
-    const yaml = readFileSync(join(REPO_ROOT, "stacks", "Pulumi.bgp.yaml"), "utf8");
-    assert.match(yaml, /calico-lab:mode: bgp/);
-    const r = variantFromStackConfig({
-      "calico-lab:mode": "bgp",
-      "calico-lab:podCidr": "10.244.0.0/16",
-      "calico-lab:hosts": [{ name: "master", address: "192.168.19.165" }],
-    });
-    assert.ok(r.ok);
-    assert.equal(r.variant.ipipMode, "Never");
-    assert.equal(r.variant.felixIpipEnabled, false);
-    assert.deepEqual(r.variant.etcdEndpoints, ["http://192.168.19.165:2379"]);
-  });
-
-  it("accepts keys without the namespace and string values; mtu derives the pod MTU", () => {
-    const r = variantFromStackConfig({ mode: "vxlan", mtu: "9000", blockSize: "24", natOutgoing: "false" });
-    assert.ok(r.ok);
-    assert.deepEqual(
-      [r.variant.vethMtu, r.variant.vxlanMtu, r.variant.blockSize, r.variant.natOutgoing],
-      [8950, 8950, 24, false],
-    );
-    assert.equal(r.network.underlayMtu, 9000);
-    assert.deepEqual(r.variant.etcdEndpoints, ["http://192.168.19.165:2379"]);
-  });
-
-  it("reports every bad key", () => {
-    const r = variantFromStackConfig({ mode: "gre", blockSize: "big", natOutgoing: "yes" });
-    assert.equal(r.ok, false);
-    if (!r.ok)
-      assert.deepEqual(
-        r.problems.map((p) => p.field),
-        ["calico-lab:mode", "calico-lab:blockSize", "calico-lab:natOutgoing"],
-      );
-  });
-
-  it("validates the result against the stack's network", () => {
-    const r = variantFromStackConfig({ podCidr: "192.168.0.0/16" });
-    assert.equal(r.ok, false);
-    if (!r.ok) assert.match(r.problems[0]!.message, /overlaps the underlay/);
-  });
 });

@@ -1,12 +1,15 @@
+// The staged config reader on the lab's topology: defaults, routed underlays, pod placement, and each
+// refusal, its text pinned by a golden file.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DEFAULTS, parseLabConfig } from "../../../src/config/lab-config.ts";
-import { formatProblems } from "../../../src/config/problems.ts";
+import { DEFAULTS } from "../../../src/config/model.ts";
+import { readLabConfig } from "../../../src/config/read.ts";
+import { formatProblems } from "../../../src/problems.ts";
 import { assertGolden } from "../../support/golden.ts";
 
 describe("lab config", () => {
   it("defaults to the seeds' three hosts at .165-.167 on 192.168.19.0/24", () => {
-    const r = parseLabConfig("bgp", {});
+    const r = readLabConfig("bgp", {});
     assert.ok(r.ok);
     assert.deepEqual(
       r.config.hosts.map((h) => [h.name, h.address]),
@@ -22,7 +25,7 @@ describe("lab config", () => {
   });
 
   it("reads a routed underlay: hosts in either subnet, auto addresses in the first", () => {
-    const r = parseLabConfig("cs", {
+    const r = readLabConfig("cs", {
       mode: "crosssubnet",
       routedCidr: "192.168.20.0/24",
       hosts: ["master", { name: "far", address: "192.168.20.10" }],
@@ -36,7 +39,7 @@ describe("lab config", () => {
   });
 
   it("places seed-like default pods on the workers, with the echo server on the last", () => {
-    const r = parseLabConfig("bgp", {});
+    const r = readLabConfig("bgp", {});
     assert.ok(r.ok);
     assert.deepEqual(r.config.pods, [
       { name: "busybox-1", host: "worker-1", server: false },
@@ -49,22 +52,22 @@ describe("lab config", () => {
   });
 
   it("makes namespace hosts by default, VM hosts with backend vm", () => {
-    const ns = parseLabConfig("bgp", {});
+    const ns = readLabConfig("bgp", {});
     assert.ok(ns.ok);
     assert.equal(ns.config.backend, "netns");
-    const vm = parseLabConfig("bgp", { backend: "vm" });
+    const vm = readLabConfig("bgp", { backend: "vm" });
     assert.ok(vm.ok);
     assert.equal(vm.config.backend, "vm");
   });
 
   it("places pods by nodeSelector on the first host with those labels", () => {
-    const r = parseLabConfig("bgp", { pods: [{ name: "p", nodeSelector: { worker: "no-2" } }] });
+    const r = readLabConfig("bgp", { pods: [{ name: "p", nodeSelector: { worker: "no-2" } }] });
     assert.ok(r.ok);
     assert.equal(r.config.pods[0]!.host, "worker-2");
   });
 
   it("takes host objects with addresses and labels", () => {
-    const r = parseLabConfig("lab", {
+    const r = readLabConfig("lab", {
       mode: "vxlan",
       underlayCidr: "10.77.0.0/24",
       hosts: [
@@ -160,7 +163,7 @@ describe("lab config", () => {
   };
   for (const [name, c] of Object.entries(bad)) {
     it(`rejects ${name}`, async () => {
-      const r = parseLabConfig(c.stack ?? "lab", c.raw, c.keys ?? []);
+      const r = readLabConfig(c.stack ?? "lab", c.raw, c.keys ?? []);
       assert.equal(r.ok, false);
       if (r.ok) return;
       assert.ok(r.problems.length > 0);
