@@ -333,11 +333,13 @@ export function readVariant(m: CalicoNodeManifest): ReadOutcome {
         const src = m.text.slice(node.range![0], node.range![1]);
         const good = knob.read(src);
         const suggestion = good.ok && good.value !== null ? knob.write(good.value as never) : src;
+        // `key:` with nothing after it is a null too; say so rather than print an empty value.
+        const empty = src === "";
         problems.push({
           field: label,
-          value: src,
-          message: `unquoted ${src} is ${trap} to Kubernetes (YAML 1.1), and env values and ConfigMap data must be strings`,
-          fix: `quote it: ${JSON.stringify(suggestion)}`,
+          value: empty ? "(empty)" : src,
+          message: `${empty ? "an empty value" : `unquoted ${src}`} is ${trap} to Kubernetes (YAML 1.1), and env values and ConfigMap data must be strings`,
+          fix: empty ? `write a quoted value, or "" for none` : `quote it: ${JSON.stringify(suggestion)}`,
           knob: knob.field,
           trap: true,
         });

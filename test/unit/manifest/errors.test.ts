@@ -112,4 +112,16 @@ describe("bad manifests are reported by the parser", () => {
     );
     assert.equal(parsed.problems.length, 2);
   });
+
+  it("an empty ConfigMap value (`etcd_endpoints:` with nothing after it) is named, not printed as nothing", async () => {
+    const src = readInput("template-etcd").replace(
+      'etcd_endpoints: "http://192.168.19.165:2379"',
+      "etcd_endpoints:",
+    );
+    const parsed = parseManifest(src);
+    await assertGolden(
+      "manifest/errors/manifest-empty-value.txt",
+      new ManifestError("calico.yaml", parsed.problems).message + "\n",
+    );
+  });
 });
