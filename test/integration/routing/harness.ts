@@ -1,6 +1,5 @@
 // A routing lab in real namespaces, built by the lab's own plan and runner: the test's options as a LabConfig
-// (hosts node-1…, 10.99.0.11 on, a routed second subnet, pods), planLab, labGraph without the outside host and
-// the verification, and runLab with the lab's handlers, except etcd and the agents, which the harness starts
+// (hosts node-1…, 10.99.0.11 on, a routed second subnet, pods), planLab, labGraph without the verification, and runLab with the lab's handlers, except etcd and the agents, which the harness starts
 // itself (an unsupervised etcd the tests kill and restart by hand; agents with the tests' ready and resync
 // limits, restarted with agentOptions). `teardown()` removes all of it (agents, BIRD, etcd, namespaces,
 // files) and is safe to call after a partial setup.
@@ -97,6 +96,8 @@ export class RoutingLab {
   readonly prefix: string;
   readonly switchNetns: string;
   readonly routerNetns: string;
+  /** The lab's outside host (${UNDERLAY}.200, no route to the pods), as the lab has it. */
+  readonly outsideNetns: string;
   readonly hosts: LabHost[] = [];
   readonly pods: LabPod[] = [];
   dir = "";
@@ -113,6 +114,7 @@ export class RoutingLab {
     this.plan = this.planWith([]);
     this.switchNetns = this.plan.switchNetns;
     this.routerNetns = this.plan.router?.netns ?? `${this.prefix}-router`;
+    this.outsideNetns = this.plan.outside.netns;
     this.endpoint = this.plan.etcd.endpoint;
     for (const h of this.plan.hosts)
       this.hosts.push({
@@ -148,10 +150,10 @@ export class RoutingLab {
 
   private variant?: Extract<ReturnType<typeof validateStack>, { ok: true }>["variant"];
 
-  /** The lab's graph for a plan: no outside host (tests add their own) and no verification. */
+  /** The lab's graph for a plan, without the verification (the tests are the checks). */
   private graph(plan: LabPlan): LabGraph {
     const g = labGraph(plan, { variant: this.variant!.variant, runDir: this.dir, checksVersion: "" });
-    return withoutNodes(g, (n) => n.kind === "verification" || n.group?.name === "outside");
+    return withoutNodes(g, (n) => n.kind === "verification");
   }
 
   /**

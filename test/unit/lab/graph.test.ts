@@ -1,6 +1,7 @@
 // labGraph: the lab's resources as data, for the default three-host lab and a routed one. Pure.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ROUTED_LAB } from "../../support/lab-fixtures.ts";
 import { parseLabConfig } from "../../../src/config/lab-config.ts";
 import { LAB_DEFAULTS, PRESETS, resolveVariant } from "../../../src/manifest/variant.ts";
 import { planLab } from "../../../src/lab/topology.ts";
@@ -131,13 +132,7 @@ describe("labGraph, the default lab (three hosts, four pods)", () => {
 
 describe("labGraph, a routed lab with route reflectors and an outside router", () => {
   const g = graphOf("cs", {
-    mode: "crosssubnet",
-    routedCidr: "192.168.20.0/24",
-    hosts: [
-      { name: "master", address: "192.168.19.165" },
-      { name: "worker-1", address: "192.168.19.166" },
-      { name: "worker-2", address: "192.168.20.167" },
-    ],
+    ...ROUTED_LAB,
     routeReflectors: ["master"],
     outside: { address: "192.168.19.200", asNumber: 65001 },
   });
