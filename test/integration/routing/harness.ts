@@ -1,8 +1,8 @@
-// A routing lab in real namespaces, built by the lab's own plan and runner: the test's options as a LabConfig
-// (hosts node-1…, 10.99.0.11 on, a routed second subnet, pods), planLab, labGraph without the verification, and runLab with the lab's handlers, except etcd and the agents, which the harness starts
-// itself (an unsupervised etcd the tests kill and restart by hand; agents with the tests' ready and resync
-// limits, restarted with agentOptions). `teardown()` removes all of it (agents, BIRD, etcd, namespaces,
-// files) and is safe to call after a partial setup.
+// A routing lab in real namespaces, built by the lab's own plan and runner: the test's options as stack
+// config (routing-plan.ts), planLab, labGraph without the verification, and runLab with the lab's handlers,
+// except etcd and the agents, which the harness starts itself (an unsupervised etcd the tests kill and
+// restart by hand; agents with the tests' ready and resync limits, restarted with agentOptions).
+// `teardown()` removes all of it (agents, BIRD, etcd, namespaces, files) and is safe after a partial setup.
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { TestContext } from "node:test";
@@ -19,22 +19,16 @@ import { expectedBlackholes, expectedRemoteRoutes } from "../../../src/agent/fel
 import { runFiles } from "../../../src/agent/daemon/status.ts";
 import { captureDuring, classifyCapture, type CapturedPacket } from "../../../src/verify/capture.ts";
 import { startAgent, stopAgent, type StartAgentOptions } from "../../../src/agent/daemon/launch.ts";
-import { CONFIG_NAMESPACE } from "../../../src/config/lab-config.ts";
-import { formatProblems } from "../../../src/config/problems.ts";
-import { validateStack } from "../../../src/config/stack.ts";
-import { loadTemplate, renderManifest, type Mode } from "../../../src/manifest/index.ts";
+import { loadTemplate, renderManifest } from "../../../src/manifest/index.ts";
 import { EXTERNAL, labGraph, withoutNodes, type LabGraph, type LabNode } from "../../../src/lab/graph.ts";
 import type { Handler } from "../../../src/lab/providers/handler.ts";
 import { handlers } from "../../../src/lab/providers/handlers.ts";
 import { runLab, type RunningLab } from "../../../src/lab/runner.ts";
-import { planLab, type HostPlan, type LabPlan } from "../../../src/lab/topology.ts";
+import type { HostPlan, LabPlan } from "../../../src/lab/topology.ts";
 import { removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
+import { routingLabPlan, type RoutingLabOptions, type RoutingLabVariant } from "./routing-plan.ts";
 
 export const CALICOCTL = fileURLToPath(new URL("../../../scripts/calicoctl", import.meta.url));
-export const POD_CIDR = "10.244.0.0/16";
-export const UNDERLAY = "10.99.0";
-/** A routed lab's second subnet (hosts from `routedFrom` on), behind the router namespace. */
-export const FAR_UNDERLAY = "10.99.1";
 
 export interface LabHost {
   name: string;
@@ -52,44 +46,6 @@ export interface LabHost {
 export interface LabPod extends PodRef {
   host: string;
   ip: string;
-}
-
-export interface RoutingLabOptions {
-  tag: string;
-  hosts: number;
-  preset: Mode;
-  /** Labels and RR cluster ids per host index (on the agents only: the lab applies no BGP config for them). */
-  hostExtras?: (i: number) => { labels?: Record<string, string>; rrClusterId?: string };
-  /** How long startAgent waits for each agent to be ready (default 60 s; a VM under TCG needs more). */
-  readyTimeoutMs?: number;
-  /** The agents' periodic resync (default the daemon's 5 s; under TCG a resync pass itself takes seconds). */
-  resyncMs?: number;
-  /**
-   * Routed underlay: hosts from this index on are in ${FAR_UNDERLAY}.0/24 on a second bridge (br1), and a
-   * router namespace (<prefix>-router, .1 in each subnet, forwarding, no pod routes) joins the two.
-   */
-  routedFrom?: number;
-}
-
-/** The routing lab as stack config: what a user would write for the same lab. */
-function labConfigValues(
-  o: RoutingLabOptions,
-  pods: { name: string; host: string }[],
-): Record<string, unknown> {
-  const routed = o.routedFrom !== undefined;
-  return {
-    mode: o.preset,
-    underlayCidr: `${UNDERLAY}.0/24`,
-    ...(routed ? { routedCidr: `${FAR_UNDERLAY}.0/24` } : {}),
-    podCidr: POD_CIDR,
-    // 10.99.0.0/24 is inside the default service network 10.96.0.0/12.
-    serviceCidr: "172.16.0.0/12",
-    hosts: Array.from({ length: o.hosts }, (_, i) => ({
-      name: `node-${i + 1}`,
-      address: `${routed && i >= o.routedFrom! ? FAR_UNDERLAY : UNDERLAY}.${11 + i}`,
-    })),
-    pods,
-  };
 }
 
 export class RoutingLab {
@@ -129,26 +85,14 @@ export class RoutingLab {
       });
   }
 
-  /** The plan for these options and pods, the test's extra labels and cluster ids on its hosts. */
+  /** The plan for these options and pods (and the variant the manifest and the pool come from). */
   private planWith(pods: { name: string; host: string }[]): LabPlan {
-    const raw = labConfigValues(this.o, pods);
-    const checked = validateStack(
-      this.prefix,
-      raw,
-      Object.keys(raw).map((k) => `${CONFIG_NAMESPACE}:${k}`),
-    );
-    if (!checked.ok) throw new Error(formatProblems(`routing lab ${this.prefix}`, checked.problems));
-    this.variant = checked.variant;
-    const plan = planLab(checked.config);
-    plan.hosts.forEach((h, i) => {
-      const extra = this.o.hostExtras?.(i) ?? {};
-      h.labels = { ...h.labels, ...extra.labels };
-      if (extra.rrClusterId) h.rrClusterId = extra.rrClusterId;
-    });
+    const { plan, variant } = routingLabPlan(this.prefix, this.o, pods);
+    this.variant = variant;
     return plan;
   }
 
-  private variant?: Extract<ReturnType<typeof validateStack>, { ok: true }>["variant"];
+  private variant?: RoutingLabVariant;
 
   /** The lab's graph for a plan, without the verification (the tests are the checks). */
   private graph(plan: LabPlan): LabGraph {
