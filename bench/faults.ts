@@ -23,7 +23,7 @@ import {
   podAddresses,
   runVerify,
 } from "../test/support/faults-lab.ts";
-import { LabStack } from "../test/support/faults-stack.ts";
+import { LabStack } from "../test/support/lab-stack.ts";
 import { REPO_ROOT } from "../test/support/pulumi-env.ts";
 
 interface Args {

@@ -73,9 +73,8 @@ export async function main() {
     runFolder,
     variant,
     runDir,
-    verify: true,
   });
-  const v = lab.verification!;
+  const v = lab.verification;
 
   return {
     mode: config.mode,

@@ -30,7 +30,7 @@ import {
 } from "./faults-lab.ts";
 import type { Loss } from "./faults-loss.ts";
 import { PodPinger, pollUntil } from "./faults-probe.ts";
-import type { UpSummary } from "./faults-stack.ts";
+import type { UpSummary } from "./lab-stack.ts";
 
 export const PROBE_FROM = "busybox-1"; // on worker-1
 export const PROBE_TO = "busybox-2"; // on worker-2
@@ -81,63 +81,61 @@ const bird: Daemon = { kind: "bird", host: FAULT_HOST };
 const etcd: Daemon = { kind: "etcd" };
 const echo: Daemon = { kind: "echo", pod: ECHO_POD };
 
+/** kill -9 of a daemon's one process; recovered when `recovered` says a new one (not `killed`) is ready. */
+function killFault(
+  f: Pick<Fault, "id" | "title" | "condition"> & { daemon: Daemon },
+  recovered: (c: FaultContext, killed: number) => Promise<boolean>,
+): Fault {
+  return {
+    ...f,
+    async inject(c) {
+      const k = await killOne(c, f.daemon);
+      return { from: k.at, killed: k.pid, detail: `pid ${k.pid}`, recovered: () => recovered(c, k.pid) };
+    },
+  };
+}
+
+/** Deletes a route (a baseline `ip route` line) on the fault host; returns when it was deleted. */
+async function deleteRoute(c: FaultContext, line: string): Promise<number> {
+  const ns = hostOf(c.lab, FAULT_HOST).namespace;
+  const from = Date.now();
+  const r = await tryRun(["ip", "-n", ns, "route", "del", ...line.split(/\s+/).filter(Boolean)]);
+  if (r.exitCode !== 0) throw new Error(`route del failed: ${r.stderr}`);
+  return from;
+}
+
 export const FAULTS: readonly Fault[] = [
-  {
-    id: "agent",
-    title: `kill -9 calico-node (${FAULT_HOST})`,
-    condition: "a new agent process, status ready",
-    daemon: agent,
-    async inject(c) {
-      const k = await killOne(c, agent);
-      return {
-        from: k.at,
-        killed: k.pid,
-        detail: `pid ${k.pid}`,
-        recovered: () => agentReady(c.lab, FAULT_HOST, k.pid),
-      };
+  killFault(
+    {
+      id: "agent",
+      title: `kill -9 calico-node (${FAULT_HOST})`,
+      condition: "a new agent process, status ready",
+      daemon: agent,
     },
-  },
-  {
-    id: "bird",
-    title: `kill -9 BIRD (${FAULT_HOST})`,
-    condition: "a new BIRD, all BGP sessions Established, its routes back",
-    daemon: bird,
-    async inject(c) {
-      const routes = c.baseline.birdRoutes[FAULT_HOST] ?? 0;
-      const k = await killOne(c, bird);
-      return {
-        from: k.at,
-        killed: k.pid,
-        detail: `pid ${k.pid}`,
-        recovered: () => birdReady(c.lab, FAULT_HOST, routes, k.pid),
-      };
+    (c, pid) => agentReady(c.lab, FAULT_HOST, pid),
+  ),
+  killFault(
+    {
+      id: "bird",
+      title: `kill -9 BIRD (${FAULT_HOST})`,
+      condition: "a new BIRD, all BGP sessions Established, its routes back",
+      daemon: bird,
     },
-  },
-  {
-    id: "etcd",
-    title: "kill -9 etcd",
-    condition: "a new etcd, endpoint healthy",
-    daemon: etcd,
-    async inject(c) {
-      const k = await killOne(c, etcd);
-      return { from: k.at, killed: k.pid, detail: `pid ${k.pid}`, recovered: () => etcdReady(c.lab, k.pid) };
+    (c, pid) => birdReady(c.lab, FAULT_HOST, c.baseline.birdRoutes[FAULT_HOST] ?? 0, pid),
+  ),
+  killFault(
+    { id: "etcd", title: "kill -9 etcd", condition: "a new etcd, endpoint healthy", daemon: etcd },
+    (c, pid) => etcdReady(c.lab, pid),
+  ),
+  killFault(
+    {
+      id: "echo",
+      title: "kill -9 echo server",
+      condition: "a new echo server answering HTTP from busybox-1",
+      daemon: echo,
     },
-  },
-  {
-    id: "echo",
-    title: "kill -9 echo server",
-    condition: "a new echo server answering HTTP from busybox-1",
-    daemon: echo,
-    async inject(c) {
-      const k = await killOne(c, echo);
-      return {
-        from: k.at,
-        killed: k.pid,
-        detail: `pid ${k.pid}`,
-        recovered: () => echoReady(c.lab, ECHO_POD, PROBE_FROM, k.pid),
-      };
-    },
-  },
+    (c, pid) => echoReady(c.lab, ECHO_POD, PROBE_FROM, pid),
+  ),
   {
     id: "link-flap",
     title: `link flap: eth0 of ${FAULT_HOST} down ${LINK_DOWN_MS / 1000} s`,
@@ -165,10 +163,7 @@ export const FAULTS: readonly Fault[] = [
     async inject(c) {
       const line = c.baseline.workloadRoutes[PROBE_FROM];
       if (!line) throw new Error(`no /32 route of ${PROBE_FROM} in the baseline`);
-      const ns = hostOf(c.lab, FAULT_HOST).namespace;
-      const from = Date.now();
-      const r = await tryRun(["ip", "-n", ns, "route", "del", ...line.split(/\s+/).filter(Boolean)]);
-      if (r.exitCode !== 0) throw new Error(`route del failed: ${r.stderr}`);
+      const from = await deleteRoute(c, line);
       return {
         from,
         detail: line,
@@ -184,10 +179,7 @@ export const FAULTS: readonly Fault[] = [
     async inject(c) {
       const line = c.baseline.defaultRoutes[FAULT_HOST];
       if (!line) throw new Error(`no default route of ${FAULT_HOST} in the baseline`);
-      const ns = hostOf(c.lab, FAULT_HOST).namespace;
-      const from = Date.now();
-      const r = await tryRun(["ip", "-n", ns, "route", "del", ...line.split(/\s+/).filter(Boolean)]);
-      if (r.exitCode !== 0) throw new Error(`route del failed: ${r.stderr}`);
+      const from = await deleteRoute(c, line);
       return {
         from,
         detail: line,

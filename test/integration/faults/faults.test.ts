@@ -30,7 +30,7 @@ import {
   verifyGreenBy,
   type Daemon,
 } from "../../support/faults-lab.ts";
-import { LabStack } from "../../support/faults-stack.ts";
+import { LabStack } from "../../support/lab-stack.ts";
 import { runPrefix } from "../../support/netns-scope.ts";
 
 const stackName = runPrefix("ft");

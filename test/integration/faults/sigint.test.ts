@@ -8,7 +8,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { listNetns } from "../../../src/effects/netns.ts";
-import { LabStack } from "../../support/faults-stack.ts";
+import { LabStack } from "../../support/lab-stack.ts";
 import { pollUntil } from "../../support/faults-probe.ts";
 import { labEnv, REPO_ROOT } from "../../support/pulumi-env.ts";
 import { runPrefix } from "../../support/netns-scope.ts";

@@ -8,28 +8,24 @@
 //     both (the agent gone; the Verification sees the route missing), and `pulumi up` restarts the agent
 //     and verifies again.
 import assert from "node:assert/strict";
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { describe, it } from "node:test";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { readStack } from "../../../src/cli/stack-info.ts";
 import { run, tryRun } from "../../../src/effects/exec.ts";
 import { listNetns } from "../../../src/effects/netns.ts";
 import { verifyLab, formatLabFailures } from "../../../src/verify/lab.ts";
 import { normalizeRoutes } from "../../../src/verify/expectations.ts";
-import { labEnv, REPO_ROOT } from "../../support/pulumi-env.ts";
-import { removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
+import { REPO_ROOT } from "../../support/pulumi-env.ts";
+import { labStackSuite, type LabStack } from "../../support/lab-stack.ts";
+import { runPrefix } from "../../support/netns-scope.ts";
 
 const stackName = runPrefix("dr");
-const env = labEnv();
+let labStack: LabStack | undefined;
 let stack: Stack;
 
-type Resource = { urn: string; type: string; outputs?: Record<string, unknown> };
-async function podResources(): Promise<Resource[]> {
-  const state = await stack.exportStack();
-  const resources = ((state.deployment as { resources?: Resource[] }).resources ?? []) as Resource[];
-  return resources.filter((r) => r.type === "pulumi-nodejs:dynamic/calico-lab:Pod");
-}
+const podResources = () => labStack!.resources("Pod");
 
 async function verifyFromOutside() {
   const info = await readStack(stackName);
@@ -39,24 +35,9 @@ async function verifyFromOutside() {
 }
 
 describe("drift: changes made by hand to a running lab", { timeout: 600_000 }, () => {
-  before(async () => {
-    Object.assign(process.env, env);
-    stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: REPO_ROOT }, { envVars: env });
-    await stack.setAllConfig({ "calico-lab:mode": { value: "bgp" } });
-    const res = await stack.up({ onOutput: () => undefined });
-    assert.equal(res.summary.result, "succeeded");
-  });
-
-  after(async () => {
-    try {
-      await stack?.cancel().catch(() => undefined);
-      await stack?.destroy({ onOutput: () => undefined });
-    } finally {
-      await stack?.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
-      await rm(join(REPO_ROOT, "stacks", `Pulumi.${stackName}.yaml`), { force: true });
-      await removeNetnsWithPrefix(stackName);
-      await rm(join(REPO_ROOT, ".lab", stackName), { recursive: true, force: true });
-    }
+  labStackSuite(stackName, { "calico-lab:mode": "bgp" }, (s) => {
+    labStack = s;
+    stack = s.stack;
   });
 
   it("a pod's namespace deleted by hand: refresh sees it gone, up recreates it, the lab verifies", async () => {
@@ -136,10 +117,7 @@ describe("drift: changes made by hand to a running lab", { timeout: 600_000 }, (
       (changes.update ?? 0) + (changes.delete ?? 0) >= 2,
       `refresh saw no drift: ${JSON.stringify(changes)}`,
     );
-    const state = await stack.exportStack();
-    const verification = ((state.deployment as { resources?: Resource[] }).resources ?? []).find(
-      (r) => r.type === "pulumi-nodejs:dynamic/calico-lab:Verification",
-    );
+    const [verification] = await labStack!.resources("Verification");
     const drift = (verification?.outputs?.drift ?? []) as string[];
     assert.ok(
       drift.some((d) => d.includes(`route missing: ${remote}`)),

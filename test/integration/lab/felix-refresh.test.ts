@@ -9,26 +9,22 @@
 //     naming the stopped calico-node; resumed, the next `up` verifies.
 //  2. The agent resumed: it finds nothing left to repair; a refresh after that changes nothing.
 import assert from "node:assert/strict";
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { describe, it } from "node:test";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { readStack } from "../../../src/cli/stack-info.ts";
 import { run } from "../../../src/effects/exec.ts";
 import { verifyLab, formatLabFailures } from "../../../src/verify/lab.ts";
-import { labEnv, REPO_ROOT } from "../../support/pulumi-env.ts";
-import { removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
+import { REPO_ROOT } from "../../support/pulumi-env.ts";
+import { labStackSuite, type LabStack, type StateResource } from "../../support/lab-stack.ts";
+import { runPrefix } from "../../support/netns-scope.ts";
 
 const stackName = runPrefix("fr");
-const env = labEnv();
+let labStack: LabStack | undefined;
 let stack: Stack;
 
-type Resource = { urn: string; id?: string; type: string; outputs?: Record<string, unknown> };
-async function resources(kind: string): Promise<Resource[]> {
-  const state = await stack.exportStack();
-  const all = ((state.deployment as { resources?: Resource[] }).resources ?? []) as Resource[];
-  return all.filter((r) => r.type === `pulumi-nodejs:dynamic/calico-lab:${kind}`);
-}
+const resources = (kind: string): Promise<StateResource[]> => labStack!.resources(kind);
 
 interface RouteJson {
   dst: string;
@@ -42,24 +38,9 @@ async function hasRoute(netns: string, dst: string, dev: string): Promise<boolea
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("felix drift: up --refresh repairs what a stopped agent cannot", { timeout: 900_000 }, () => {
-  before(async () => {
-    Object.assign(process.env, env);
-    stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: REPO_ROOT }, { envVars: env });
-    await stack.setAllConfig({ "calico-lab:mode": { value: "bgp" } });
-    const res = await stack.up({ onOutput: () => undefined });
-    assert.equal(res.summary.result, "succeeded");
-  });
-
-  after(async () => {
-    try {
-      await stack?.cancel().catch(() => undefined);
-      await stack?.destroy({ onOutput: () => undefined });
-    } finally {
-      await stack?.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
-      await rm(join(REPO_ROOT, "stacks", `Pulumi.${stackName}.yaml`), { force: true });
-      await removeNetnsWithPrefix(stackName);
-      await rm(join(REPO_ROOT, ".lab", stackName), { recursive: true, force: true });
-    }
+  labStackSuite(stackName, { "calico-lab:mode": "bgp" }, (s) => {
+    labStack = s;
+    stack = s.stack;
   });
 
   it("agent running: a pod's /32 and the default route deleted come back within 2 s", async () => {

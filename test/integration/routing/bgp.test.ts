@@ -6,8 +6,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, readdir } from "node:fs/promises";
-import { createNetns } from "../../../src/effects/netns.ts";
-import { addAddress, createVethPair } from "../../../src/effects/links.ts";
 import { run, tryRun } from "../../../src/effects/exec.ts";
 import {
   nodeStatus,
@@ -162,17 +160,8 @@ describe("routing: BGP mode, 3 hosts × 2 pods", { skip: !isRoot() && "needs roo
   });
 
   test("natOutgoing: a pod reaches an outside host with no route to the pool; the outside sees the node's address", async () => {
-    const outside = `${lab.prefix}-out`;
-    await createNetns(outside);
-    await createVethPair({
-      netns: outside,
-      ifname: "eth0",
-      peerNetns: lab.switchNetns,
-      peerIfname: "portout",
-      mtu: 1500,
-      peerBridge: "br0",
-    });
-    await addAddress(outside, "eth0", "10.99.0.200/24");
+    // The lab's outside host: 10.99.0.200 on br0, no route to the pods.
+    const outside = lab.outsideNetns;
     assert.doesNotMatch(await run(["ip", "-n", outside, "route", "show"]), /10\.244\./);
     const pod = lab.pods.find((p) => p.host === "node-2")!;
     const cap = await startCapture(outside, "eth0", ["icmp"], 2, 8);

@@ -15,7 +15,7 @@ import { createNetns, deleteNetns } from "../../../src/effects/netns.ts";
 import { parseBirdProtocols } from "../../../src/agent/status/node-status.ts";
 import { needsIpip } from "../../../src/verify/expectations.ts";
 import { isRoot, runPrefix } from "../../support/netns-scope.ts";
-import { RoutingLab, invokeCniPatient, ping, waitFor } from "./harness.ts";
+import { RoutingLab, ping, waitFor } from "./harness.ts";
 
 const t0 = Date.now();
 function mark(what: string): void {
@@ -43,7 +43,6 @@ const lab = new RoutingLab({
   preset: "crosssubnet",
   readyTimeoutMs: 240_000,
   resyncMs: 60_000,
-  invokeCni: invokeCniPatient,
 });
 const DEADLINE_MS = 90_000;
 

@@ -1,43 +1,46 @@
-// A routing lab in real namespaces, built the way the lab builds one: a switch namespace with a bridge,
-// N hosts whose eth0 is a bridge port (address + default route), optionally a second subnet behind a
-// router namespace, etcd on host 1, an agent per host via
-// startAgent, pods via the CNI plugin. `teardown()` removes all of it (agents, BIRD, etcd, namespaces,
-// files) and is safe to call after a partial setup.
+// A routing lab in real namespaces, built by the lab's own plan and runner: the test's options as stack
+// config (routing-plan.ts), planLab, labGraph without the verification, and runLab with the lab's handlers,
+// except etcd and the agents, which the harness starts itself (an unsupervised etcd the tests kill and
+// restart by hand; agents with the tests' ready and resync limits, restarted with agentOptions).
+// `teardown()` removes all of it (agents, BIRD, etcd, namespaces, files) and is safe after a partial setup.
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { TestContext } from "node:test";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createNetns, setForwarding } from "../../../src/effects/netns.ts";
-import { addAddress, createBridge, createVethPair } from "../../../src/effects/links.ts";
 import { run, tryRun } from "../../../src/effects/exec.ts";
 import { startEtcd, type EtcdServer } from "../../../src/agent/datastore/etcd-server.ts";
 import type { DatastoreSnapshot } from "../../../src/agent/datastore/snapshot.ts";
 import { snapshotFromKvs } from "../../../src/agent/datastore/snapshot-cache.ts";
 import type { IPPool } from "../../../src/agent/datastore/keys.ts";
-import { cniNetworkConfig, invokeCni, type PodRef } from "../../../src/agent/cni/invoke.ts";
+import type { PodRef } from "../../../src/agent/cni/invoke.ts";
 import { expectedBlackholes, expectedRemoteRoutes } from "../../../src/agent/felix/plan.ts";
 import { runFiles } from "../../../src/agent/daemon/status.ts";
 import { captureDuring, classifyCapture, type CapturedPacket } from "../../../src/verify/capture.ts";
 import { startAgent, stopAgent, type StartAgentOptions } from "../../../src/agent/daemon/launch.ts";
-import { loadTemplate, PRESETS, renderManifest, type Mode } from "../../../src/manifest/index.ts";
+import { loadTemplate, renderManifest } from "../../../src/manifest/index.ts";
+import { EXTERNAL, labGraph, withoutNodes, type LabGraph, type LabNode } from "../../../src/lab/graph.ts";
+import type { Handler } from "../../../src/lab/providers/handler.ts";
+import { handlers } from "../../../src/lab/providers/handlers.ts";
+import { runLab, type RunningLab } from "../../../src/lab/runner.ts";
+import type { HostPlan, LabPlan } from "../../../src/lab/topology.ts";
 import { removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
+import { routingLabPlan, type RoutingLabOptions, type RoutingLabVariant } from "./routing-plan.ts";
 
 export const CALICOCTL = fileURLToPath(new URL("../../../scripts/calicoctl", import.meta.url));
-export const POD_CIDR = "10.244.0.0/16";
-export const UNDERLAY = "10.99.0";
-/** A routed lab's second subnet (hosts from `routedFrom` on), behind the router namespace. */
-export const FAR_UNDERLAY = "10.99.1";
 
 export interface LabHost {
   name: string;
   netns: string;
   address: string;
+  /** Its bridge port in the switch namespace. */
   port: string;
   runDir: string;
   labels: Record<string, string>;
   rrClusterId?: string;
+  /** The plan's host: its underlay routes. */
+  plan: HostPlan;
 }
 
 export interface LabPod extends PodRef {
@@ -45,53 +48,113 @@ export interface LabPod extends PodRef {
   ip: string;
 }
 
-export interface RoutingLabOptions {
-  tag: string;
-  hosts: number;
-  preset: Mode;
-  /** Labels and RR cluster ids per host index. */
-  hostExtras?: (i: number) => { labels?: Record<string, string>; rrClusterId?: string };
-  /** How long startAgent waits for each agent to be ready (default 60 s; a VM under TCG needs more). */
-  readyTimeoutMs?: number;
-  /** The agents' periodic resync (default the daemon's 5 s; under TCG a resync pass itself takes seconds). */
-  resyncMs?: number;
-  /**
-   * Routed underlay: hosts from this index on are in ${FAR_UNDERLAY}.0/24 on a second bridge (br1), and a
-   * router namespace (<prefix>-rt, .1 in each subnet, forwarding, no pod routes) joins the two.
-   */
-  routedFrom?: number;
-  /** Calls the CNI plugin (default invokeCni, which allows a plugin run 60 s). */
-  invokeCni?: typeof invokeCni;
-}
-
 export class RoutingLab {
   readonly prefix: string;
   readonly switchNetns: string;
   readonly routerNetns: string;
+  /** The lab's outside host (${UNDERLAY}.200, no route to the pods), as the lab has it. */
+  readonly outsideNetns: string;
   readonly hosts: LabHost[] = [];
   readonly pods: LabPod[] = [];
   dir = "";
   manifestPath = "";
   etcd: EtcdServer | null = null;
   endpoint: string;
+  /** The plan of the lab so far (its pods: the ones added). */
+  plan: LabPlan;
+  /** What each runLab made, in order: torn down in reverse. */
+  private readonly runs: RunningLab[] = [];
 
   constructor(readonly o: RoutingLabOptions) {
     this.prefix = runPrefix(o.tag);
-    this.switchNetns = `${this.prefix}-sw`;
-    this.routerNetns = `${this.prefix}-rt`;
-    this.endpoint = `http://${UNDERLAY}.11:2379`;
-    for (let i = 0; i < o.hosts; i++) {
-      const extra = o.hostExtras?.(i) ?? {};
+    this.plan = this.planWith([]);
+    this.switchNetns = this.plan.switchNetns;
+    this.routerNetns = this.plan.router?.netns ?? `${this.prefix}-router`;
+    this.outsideNetns = this.plan.outside.netns;
+    this.endpoint = this.plan.etcd.endpoint;
+    for (const h of this.plan.hosts)
       this.hosts.push({
-        name: `node-${i + 1}`,
-        netns: `${this.prefix}-h${i + 1}`,
-        address: `${o.routedFrom !== undefined && i >= o.routedFrom ? FAR_UNDERLAY : UNDERLAY}.${11 + i}`,
-        port: `port${i + 1}`,
+        name: h.name,
+        netns: h.netns,
+        address: h.address,
+        port: h.port,
         runDir: "",
-        labels: extra.labels ?? {},
-        ...(extra.rrClusterId ? { rrClusterId: extra.rrClusterId } : {}),
+        labels: h.labels,
+        ...(h.rrClusterId ? { rrClusterId: h.rrClusterId } : {}),
+        plan: h,
       });
-    }
+  }
+
+  /** The plan for these options and pods (and the variant the manifest and the pool come from). */
+  private planWith(pods: { name: string; host: string }[]): LabPlan {
+    const { plan, variant } = routingLabPlan(this.prefix, this.o, pods);
+    this.variant = variant;
+    return plan;
+  }
+
+  private variant?: RoutingLabVariant;
+
+  /** The lab's graph for a plan, without the verification (the tests are the checks). */
+  private graph(plan: LabPlan): LabGraph {
+    const g = labGraph(plan, { variant: this.variant!.variant, runDir: this.dir, checksVersion: "" });
+    return withoutNodes(g, (n) => n.kind === "verification");
+  }
+
+  /**
+   * Runs the nodes of `graph` that `pick` selects with the lab's handlers (etcd and agents: the harness's),
+   * everything made before taken as given.
+   */
+  private async runNodes(graph: LabGraph, pick: (n: LabNode) => boolean): Promise<void> {
+    const external: Record<string, Record<string, unknown>> = {
+      [EXTERNAL.manifest]: { path: this.manifestPath },
+      [EXTERNAL.runFolder]: { path: this.dir },
+    };
+    for (const r of this.runs) for (const [name, outs] of r.outputs) external[name] = outs;
+    const nodes = graph.nodes.filter((n) => pick(n) && !(n.name in external));
+    this.runs.push(
+      await runLab(
+        { nodes },
+        { handlers: { ...handlers, etcd: this.etcdHandler(), agent: this.agentHandler() }, external },
+      ),
+    );
+  }
+
+  /** etcd on host 1, unsupervised: a test kills it and starts it again on its data (this.etcd). */
+  private etcdHandler(): Handler<Record<string, unknown>, Record<string, unknown>> {
+    return {
+      replaceOn: [],
+      create: async (i) => {
+        this.etcd = await startEtcd({
+          name: "master",
+          dataDir: join(this.dir, "etcd"),
+          address: String(i.address),
+          netns: String(i.netns),
+          logFile: join(this.dir, "etcd.log"),
+        });
+        return { id: "etcd", outs: { ...i, endpoint: this.endpoint } };
+      },
+      read: async (_id, props) => props,
+      delete: async () => {
+        await this.etcd?.stop();
+      },
+    };
+  }
+
+  /** An agent per host, started as a test restarts one (agentOptions). */
+  private agentHandler(): Handler<Record<string, unknown>, Record<string, unknown>> {
+    return {
+      replaceOn: [],
+      create: async (i) => {
+        const h = this.host(String(i.nodeName));
+        h.runDir = String(i.runDir);
+        await startAgent(this.agentOptions(h));
+        return { id: h.name, outs: i };
+      },
+      read: async (_id, props) => props,
+      delete: async (_id, props) => {
+        await stopAgent(String(props.runDir));
+      },
+    };
   }
 
   /**
@@ -125,69 +188,19 @@ export class RoutingLab {
     });
   }
 
-  /** Namespaces, underlay, etcd, manifest. Agents are started separately (startAgents). */
+  /** Namespaces, underlay, etcd, the pool, manifest. Agents are started separately (startAgents). */
   async build(): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), `cl-${this.o.tag}-`));
-    await createNetns(this.switchNetns);
-    await createBridge(this.switchNetns, "br0", 1500);
-    const routed = this.o.routedFrom !== undefined;
-    if (routed) {
-      await createBridge(this.switchNetns, "br1", 1500);
-      await createNetns(this.routerNetns);
-      await setForwarding(this.routerNetns, true);
-      for (const [i, net] of [UNDERLAY, FAR_UNDERLAY].entries()) {
-        await createVethPair({
-          netns: this.routerNetns,
-          ifname: `eth${i}`,
-          peerNetns: this.switchNetns,
-          peerIfname: `router.${i}`,
-          mtu: 1500,
-          peerBridge: `br${i}`,
-        });
-        await addAddress(this.routerNetns, `eth${i}`, `${net}.1/24`);
-      }
-    }
-    for (const h of this.hosts) {
-      h.runDir = join(this.dir, h.name);
-      const far = h.address.startsWith(`${FAR_UNDERLAY}.`);
-      await createNetns(h.netns);
-      await createVethPair({
-        netns: h.netns,
-        ifname: "eth0",
-        peerNetns: this.switchNetns,
-        peerIfname: h.port,
-        mtu: 1500,
-        peerBridge: far ? "br1" : "br0",
-      });
-      await addAddress(h.netns, "eth0", `${h.address}/24`);
-      const via = this.defaultRoute(h).via;
-      await run([
-        "ip",
-        "-n",
-        h.netns,
-        "route",
-        "replace",
-        "default",
-        ...(via ? ["via", via] : []),
-        "dev",
-        "eth0",
-      ]);
-    }
-    const text = renderManifest(loadTemplate("etcdv3"), {
-      ...PRESETS[this.o.preset],
-      etcdEndpoints: [this.endpoint],
-      podCidr: POD_CIDR,
-      autodetect: "interface=eth0",
-    }).text;
+    for (const h of this.hosts) h.runDir = join(this.dir, h.name);
+    // The manifest as the lab renders it from the same config (program.ts).
     this.manifestPath = join(this.dir, "calico.yaml");
+    const v = this.variant!;
+    const text = renderManifest(loadTemplate("etcdv3"), v.variant, {
+      network: v.network,
+      subject: `routing lab ${this.prefix}`,
+    }).text;
     await writeFile(this.manifestPath, text);
-    this.etcd = await startEtcd({
-      name: "master",
-      dataDir: join(this.dir, "etcd"),
-      address: this.hosts[0]!.address,
-      netns: this.hosts[0]!.netns,
-      logFile: join(this.dir, "etcd.log"),
-    });
+    await this.runNodes(this.graph(this.plan), (n) => n.kind !== "agent" && n.kind !== "pod");
   }
 
   agentOptions(h: LabHost): StartAgentOptions {
@@ -197,8 +210,8 @@ export class RoutingLab {
       nodeName: h.name,
       runDir: h.runDir,
       labels: h.labels,
-      // The host's default route, as build() made it: the agent keeps it there.
-      underlayRoutes: [this.defaultRoute(h)],
+      // The host's underlay routes, as the plan has them: the agent keeps them there.
+      underlayRoutes: h.plan.routes,
       // Generous: on a loaded 2-core machine five agents starting at once take a while.
       readyTimeoutMs: 60_000,
       ...(this.o.readyTimeoutMs ? { readyTimeoutMs: this.o.readyTimeoutMs } : {}),
@@ -207,47 +220,38 @@ export class RoutingLab {
     };
   }
 
-  /** A host's default route: straight out of eth0, or through the router on a routed underlay. */
-  defaultRoute(h: LabHost): { to: string; via?: string } {
-    if (this.o.routedFrom === undefined) return { to: "default" };
-    return { to: "default", via: `${h.address.startsWith(`${FAR_UNDERLAY}.`) ? FAR_UNDERLAY : UNDERLAY}.1` };
-  }
-
+  /** Every agent at once (the lab applied the pool before them). */
   async startAgents(): Promise<void> {
-    // The first agent creates the default pool; the rest start together.
-    await startAgent(this.agentOptions(this.hosts[0]!));
-    await Promise.all(this.hosts.slice(1).map((h) => startAgent(this.agentOptions(h))));
+    await this.runNodes(this.graph(this.plan), (n) => n.kind === "agent");
   }
 
   /**
-   * `perHost` pods on every host (or only on the hosts whose indexes `onHosts` lists), added with the CNI
-   * plugin (one at a time per host, as a kubelet would).
+   * `perHost` pods on every host (or only on the hosts whose indexes `onHosts` lists), added with the lab's
+   * pod handler (the CNI plugin, as a kubelet would).
    */
   async addPods(perHost: number, onHosts?: readonly number[]): Promise<void> {
-    await Promise.all(
-      this.hosts.map(async (h, hi) => {
-        if (onHosts && !onHosts.includes(hi)) return;
-        // Numbered after the host's pods so far: a second call adds pods instead of colliding.
-        const first = this.pods.filter((p) => p.host === h.name).length;
-        for (let k = first; k < first + perHost; k++) {
-          const pod: PodRef = {
-            hostNetns: h.netns,
-            podNetns: `${this.prefix}-p${hi + 1}${k}`,
-            namespace: "default",
-            pod: `pod-${hi + 1}-${k}`,
-            containerId: `${this.prefix}c${hi + 1}${k}`,
-          };
-          await createNetns(pod.podNetns);
-          const res = await (this.o.invokeCni ?? invokeCni)(
-            "ADD",
-            pod,
-            cniNetworkConfig({ etcdEndpoints: [this.endpoint], nodename: h.name }),
-          );
-          const ip = res!.ips[0]!.address.split("/")[0]!;
-          this.pods.push({ ...pod, host: h.name, ip });
-        }
-      }),
-    );
+    const added: { name: string; host: string }[] = [];
+    this.hosts.forEach((h, hi) => {
+      if (onHosts && !onHosts.includes(hi)) return;
+      // Numbered after the host's pods so far: a second call adds pods instead of colliding.
+      const first = this.pods.filter((p) => p.host === h.name).length;
+      for (let k = first; k < first + perHost; k++) added.push({ name: `pod-${hi + 1}-${k}`, host: h.name });
+    });
+    const all = [...this.plan.pods.map((p) => ({ name: p.name, host: p.host })), ...added];
+    this.plan = this.planWith(all);
+    const names = new Set(added.map((p) => p.name));
+    await this.runNodes(this.graph(this.plan), (n) => n.kind === "pod" && names.has(n.name));
+    const outputs = this.runs.at(-1)!.outputs;
+    for (const p of this.plan.pods.filter((x) => names.has(x.name)))
+      this.pods.push({
+        hostNetns: p.hostNetns,
+        podNetns: p.netns,
+        namespace: p.namespace,
+        pod: p.name,
+        containerId: p.containerId,
+        host: p.host,
+        ip: String(outputs.get(p.name)!.ip),
+      });
     this.pods.sort((a, b) => a.pod.localeCompare(b.pod));
   }
 
@@ -369,19 +373,14 @@ export class RoutingLab {
   }
 
   async teardown(): Promise<void> {
+    // What each run made, the last run's first; whatever is left after a failure goes with the namespaces.
+    for (const r of this.runs.splice(0).reverse()) await r.teardown().catch(() => undefined);
     for (const h of this.hosts) if (h.runDir) await stopAgent(h.runDir).catch(() => undefined);
     await this.etcd?.stop().catch(() => undefined);
     await removeNetnsWithPrefix(this.prefix);
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }
-
-/** invokeCni with 5 minutes for the plugin: under TCG the plugin's node process alone takes tens of seconds. */
-export const invokeCniPatient = (
-  command: "ADD" | "DEL" | "CHECK",
-  pod: PodRef,
-  config: Record<string, unknown>,
-) => invokeCni(command, pod, config, 300_000);
 
 export async function ping(netns: string, ip: string, count = 1, timeoutS = 2): Promise<boolean> {
   const r = await tryRun([

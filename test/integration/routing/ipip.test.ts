@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises";
 import { run, tryRun } from "../../../src/effects/exec.ts";
 import { createNetns, deleteNetns } from "../../../src/effects/netns.ts";
 import { isRoot, runPrefix } from "../../support/netns-scope.ts";
-import { RoutingLab, invokeCniPatient, waitFor, type LabHost, type LabPod } from "./harness.ts";
+import { RoutingLab, waitFor, type LabHost, type LabPod } from "./harness.ts";
 
 /** Phase timings on stderr inside a VM (the boot-to-result breakdown scripts/ci-vm reports). */
 const t0 = Date.now();
@@ -49,7 +49,6 @@ const lab = new RoutingLab({
   preset: "ipip",
   readyTimeoutMs: 240_000,
   resyncMs: 60_000,
-  invokeCni: invokeCniPatient,
 });
 
 /** Under TCG every agent reaction costs seconds: generous deadlines, still bounded. */

@@ -7,8 +7,6 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createNetns } from "../../../src/effects/netns.ts";
-import { addAddress, createVethPair } from "../../../src/effects/links.ts";
 import { run } from "../../../src/effects/exec.ts";
 import { BIRD_BIN, BIRDC_BIN } from "../../../src/agent/bird/birdc.ts";
 import { nodeStatus } from "../../../src/agent/daemon/launch.ts";
@@ -132,17 +130,8 @@ describe("routing: route reflectors, 5 hosts", { skip: !isRoot() && "needs root"
   });
 
   test("an outside router peering with the reflectors (seed 004) learns every block and reaches pods", async (t) => {
-    const outside = `${lab.prefix}-out`;
-    await createNetns(outside);
-    await createVethPair({
-      netns: outside,
-      ifname: "eth0",
-      peerNetns: lab.switchNetns,
-      peerIfname: "portout",
-      mtu: 1500,
-      peerBridge: "br0",
-    });
-    await addAddress(outside, "eth0", "10.99.0.200/24");
+    // The lab's outside host: 10.99.0.200 on br0, no route to the pods.
+    const outside = lab.outsideNetns;
     const conf = join(lab.dir, "outside-bird.conf");
     const sock = join(lab.dir, "outside-bird.ctl");
     const session = (name: string, ip: string) =>

@@ -4,15 +4,16 @@
 //  1. etcd killed: "etcd at <addr> is unreachable: …" and "etcd on master is not running (pid N gone)".
 //  2. worker-1's calico-node killed: "calico-node on worker-1 is not running (pid N gone)".
 import assert from "node:assert/strict";
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { describe, it } from "node:test";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { readStack } from "../../../src/cli/stack-info.ts";
 import { tryRun } from "../../../src/effects/exec.ts";
 import { formatLabFailures, verifyLab } from "../../../src/verify/lab.ts";
 import { labEnv, REPO_ROOT } from "../../support/pulumi-env.ts";
-import { removeNetnsWithPrefix, runPrefix } from "../../support/netns-scope.ts";
+import { labStackSuite } from "../../support/lab-stack.ts";
+import { runPrefix } from "../../support/netns-scope.ts";
 
 const stackName = runPrefix("vfd");
 const env = labEnv();
@@ -80,25 +81,7 @@ async function healed(): Promise<void> {
 }
 
 describe("verification names a dead daemon", { timeout: 900_000 }, () => {
-  before(async () => {
-    Object.assign(process.env, env);
-    stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: REPO_ROOT }, { envVars: env });
-    await stack.setAllConfig({ "calico-lab:mode": { value: "bgp" } });
-    const res = await stack.up({ onOutput: () => undefined });
-    assert.equal(res.summary.result, "succeeded");
-  });
-
-  after(async () => {
-    try {
-      await stack?.cancel().catch(() => undefined);
-      await stack?.destroy({ onOutput: () => undefined });
-    } finally {
-      await stack?.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
-      await rm(join(REPO_ROOT, "stacks", `Pulumi.${stackName}.yaml`), { force: true });
-      await removeNetnsWithPrefix(stackName);
-      await rm(runDir, { recursive: true, force: true });
-    }
-  });
+  labStackSuite(stackName, { "calico-lab:mode": "bgp" }, (s) => (stack = s.stack));
 
   it("etcd killed: a named failed check in verify, scripts/verify and pulumi up; no stack trace", async () => {
     const pid = await killForGood("etcd.pid");

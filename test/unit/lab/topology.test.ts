@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ROUTED_LAB } from "../../support/lab-fixtures.ts";
 import { readLabConfig as parseLabConfig } from "../../../src/config/read.ts";
 import {
   planFromState,
@@ -107,15 +108,7 @@ describe("lab plan", () => {
 });
 
 describe("lab plan, routed underlay", () => {
-  const r = parseLabConfig("cs", {
-    mode: "crosssubnet",
-    routedCidr: "192.168.20.0/24",
-    hosts: [
-      { name: "master", address: "192.168.19.165" },
-      { name: "worker-1", address: "192.168.19.166" },
-      { name: "worker-2", address: "192.168.20.167" },
-    ],
-  });
+  const r = parseLabConfig("cs", ROUTED_LAB);
   assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
   const plan = planLab(r.config);
 

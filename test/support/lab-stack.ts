@@ -1,7 +1,10 @@
-// A lab stack of the fault bench or tests, through the Automation API: created under its own name (config
-// copied from a stack file, or set), brought up, re-read, and removed with everything it made, on failure too.
+// A lab stack of the fault bench or an integration test, through the Automation API: created under its own
+// name (config copied from a stack file, or set), brought up, re-read, and removed with everything it made,
+// on failure too.
+import assert from "node:assert/strict";
 import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { labEnv, REPO_ROOT } from "./pulumi-env.ts";
 import { removeNetnsWithPrefix } from "./netns-scope.ts";
@@ -13,6 +16,14 @@ export interface UpSummary {
   text: string;
   durationMs: number;
   lab?: Lab;
+}
+
+/** A resource as the stack's exported state holds it. */
+export interface StateResource {
+  urn: string;
+  id?: string;
+  type: string;
+  outputs?: Record<string, unknown>;
 }
 
 export function plainOutputs(o: OutputMap): Record<string, unknown> {
@@ -97,14 +108,25 @@ export class LabStack {
     }
   }
 
+  /** The resources of one kind (`Pod`, `UnderlayPort`, …) in the stack's state. */
+  async resources(kind: string): Promise<StateResource[]> {
+    const state = await this.stack.exportStack();
+    const all = (state.deployment as { resources?: StateResource[] }).resources ?? [];
+    return all.filter((r) => r.type === `pulumi-nodejs:dynamic/calico-lab:${kind}`);
+  }
+
   /** The running lab from the stack's outputs. */
   async lab(): Promise<Lab> {
     return labFromOutputs(this.name, plainOutputs(await this.stack.outputs()));
   }
 
-  /** Destroys the lab, removes the stack and its file, and whatever namespaces of it are left. */
+  /**
+   * Cancels an update still running (a test that timed out), destroys the lab, removes the stack and its
+   * file, and whatever namespaces of it are left.
+   */
   async remove(): Promise<void> {
     try {
+      await this.stack.cancel().catch(() => undefined);
       await this.stack.destroy({ onOutput: () => undefined });
     } finally {
       await this.stack.workspace.removeStack(this.name, { force: true }).catch(() => undefined);
@@ -114,4 +136,25 @@ export class LabStack {
       await rm(join(REPO_ROOT, ".lab", this.name), { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * A describe()'s own lab stack, `config` set: opened and brought up (the up must succeed) before its
+ * tests, handed to `ready`, and removed with everything it made after them, whatever they did.
+ */
+export function labStackSuite(
+  name: string,
+  config: Record<string, string>,
+  ready: (s: LabStack) => void,
+): void {
+  let labStack: LabStack | undefined;
+  before(async () => {
+    labStack = await LabStack.open(name, { config });
+    ready(labStack);
+    const up = await labStack.up();
+    assert.ok(up.ok, up.text);
+  });
+  after(async () => {
+    await labStack?.remove();
+  });
 }
