@@ -1,155 +1,91 @@
-// The lab's custom resources (one dynamic provider each). Inputs are plain data from the plan.
+// The lab's custom resources (one dynamic provider each). Inputs are plain data from the plan; a
+// resource's outputs are the properties its handler adds, declared here so that Pulumi knows them.
 import * as pulumi from "@pulumi/pulumi";
 import type { AgentInputs } from "./providers/agent-handler.ts";
+import type { BridgeInputs } from "./providers/bridge-handler.ts";
+import type { CalicoResourcesInputs } from "./providers/calico-resources-handler.ts";
+import type { EtcdInputs, EtcdOutputs } from "./providers/etcd-handler.ts";
+import type { FileInputs } from "./providers/file-handler.ts";
 import type { NetnsInputs } from "./providers/netns-handler.ts";
-import type { PodInputs } from "./providers/pod-handler.ts";
+import type { OutsideRouterInputs } from "./providers/outside-router-handler.ts";
+import type { PodInputs, PodOutputs } from "./providers/pod-handler.ts";
+import type { RunFolderInputs } from "./providers/run-folder-handler.ts";
 import type { UnderlayPortInputs } from "./providers/underlay-port-handler.ts";
-import type { VerificationInputs } from "./providers/verification-handler.ts";
+import type { VerificationInputs, VerificationOutputs } from "./providers/verification-handler.ts";
 import type { VmHostInputs } from "./providers/vm-host-handler.ts";
 import { providerFor } from "./providers/dynamic.ts";
 
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+type Out<T> = { readonly [K in keyof T]: pulumi.Output<T[K]> };
 
-export class NetworkNamespace extends pulumi.dynamic.Resource {
-  declare readonly name: pulumi.Output<string>;
-  constructor(resourceName: string, args: In<NetnsInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(providerFor("netns"), resourceName, args, opts, "calico-lab", "NetworkNamespace");
+/**
+ * A resource class of type `calico-lab:<type>` served by the handler registered as `kind`. `outputs`
+ * names what its handler adds to the inputs; every input is an output too, as Pulumi keeps them.
+ */
+function labResource<I, O = object>(kind: string, type: string, outputs: readonly (keyof O & string)[] = []) {
+  const unknown = Object.fromEntries(outputs.map((o) => [o, undefined]));
+  class LabResource extends pulumi.dynamic.Resource {
+    constructor(resourceName: string, args: In<I>, opts?: pulumi.CustomResourceOptions) {
+      super(providerFor(kind), resourceName, { ...args, ...unknown }, opts, "calico-lab", type);
+    }
   }
-}
-
-export class Bridge extends pulumi.dynamic.Resource {
-  declare readonly netns: pulumi.Output<string>;
-  declare readonly name: pulumi.Output<string>;
-  constructor(
+  return LabResource as unknown as new (
     resourceName: string,
-    args: In<{ netns: string; name: string; mtu: number }>,
+    args: In<I>,
     opts?: pulumi.CustomResourceOptions,
-  ) {
-    super(providerFor("bridge"), resourceName, args, opts, "calico-lab", "Bridge");
-  }
+  ) => pulumi.dynamic.Resource & Out<I> & Out<O>;
 }
 
-export class Agent extends pulumi.dynamic.Resource {
-  constructor(resourceName: string, args: In<AgentInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(providerFor("agent"), resourceName, args, opts, "calico-lab", "Agent");
-  }
-}
+export const NetworkNamespace = labResource<NetnsInputs>("netns", "NetworkNamespace");
+export type NetworkNamespace = InstanceType<typeof NetworkNamespace>;
 
-export class Etcd extends pulumi.dynamic.Resource {
-  declare readonly endpoint: pulumi.Output<string>;
-  constructor(
-    resourceName: string,
-    args: In<{ netns: string; address: string; runDir: string; dataDir?: string }>,
-    opts?: pulumi.CustomResourceOptions,
-  ) {
-    super(
-      providerFor("etcd"),
-      resourceName,
-      { ...args, endpoint: undefined, pid: undefined },
-      opts,
-      "calico-lab",
-      "Etcd",
-    );
-  }
-}
+export const Bridge = labResource<BridgeInputs>("bridge", "Bridge");
+export type Bridge = InstanceType<typeof Bridge>;
 
-export class CalicoResources extends pulumi.dynamic.Resource {
-  constructor(
-    resourceName: string,
-    args: In<{ netns: string; endpoint: string; resources: { kind: string; metadata: { name: string } }[] }>,
-    opts?: pulumi.CustomResourceOptions,
-  ) {
-    super(providerFor("calicoResources"), resourceName, args, opts, "calico-lab", "CalicoResources");
-  }
-}
+/** Our calico-node daemon in a host, under its supervisor. */
+export const Agent = labResource<AgentInputs>("agent", "Agent");
+export type Agent = InstanceType<typeof Agent>;
 
-export class OutsideRouter extends pulumi.dynamic.Resource {
-  constructor(
-    resourceName: string,
-    args: In<{ netns: string; runDir: string; birdConf: string }>,
-    opts?: pulumi.CustomResourceOptions,
-  ) {
-    super(providerFor("outsideRouter"), resourceName, args, opts, "calico-lab", "OutsideRouter");
-  }
-}
+export const Etcd = labResource<EtcdInputs, EtcdOutputs>("etcd", "Etcd", ["endpoint", "pid"]);
+export type Etcd = InstanceType<typeof Etcd>;
+
+export const CalicoResources = labResource<CalicoResourcesInputs>("calicoResources", "CalicoResources");
+export type CalicoResources = InstanceType<typeof CalicoResources>;
+
+export const OutsideRouter = labResource<OutsideRouterInputs>("outsideRouter", "OutsideRouter");
+export type OutsideRouter = InstanceType<typeof OutsideRouter>;
 
 /** A pod: a namespace wired by the CNI plugin as a kubelet would; `ip` is the address IPAM gave it. */
-export class Pod extends pulumi.dynamic.Resource {
-  declare readonly ip: pulumi.Output<string>;
-  declare readonly hostInterface: pulumi.Output<string>;
-  constructor(resourceName: string, args: In<PodInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(
-      providerFor("pod"),
-      resourceName,
-      { ...args, ip: undefined, hostInterface: undefined },
-      opts,
-      "calico-lab",
-      "Pod",
-    );
-  }
-}
+export const Pod = labResource<PodInputs, PodOutputs>("pod", "Pod", ["ip", "hostInterface"]);
+export type Pod = InstanceType<typeof Pod>;
 
-export class UnderlayPort extends pulumi.dynamic.Resource {
-  declare readonly cidr: pulumi.Output<string>;
-  constructor(resourceName: string, args: In<UnderlayPortInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(providerFor("underlayPort"), resourceName, args, opts, "calico-lab", "UnderlayPort");
-  }
-}
+export const UnderlayPort = labResource<UnderlayPortInputs>("underlayPort", "UnderlayPort");
+export type UnderlayPort = InstanceType<typeof UnderlayPort>;
 
 /** Runs the lab's checks on create and whenever the lab changes; fails the update when one fails. */
-export class Verification extends pulumi.dynamic.Resource {
-  declare readonly passed: pulumi.Output<number>;
-  declare readonly failed: pulumi.Output<number>;
-  declare readonly skipped: pulumi.Output<number>;
-  declare readonly checks: pulumi.Output<string[]>;
-  declare readonly encapsulation: pulumi.Output<string>;
-  declare readonly reportMarkdown: pulumi.Output<string>;
-  declare readonly reportHtml: pulumi.Output<string>;
-  constructor(resourceName: string, args: In<VerificationInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(
-      providerFor("verification"),
-      resourceName,
-      {
-        ...args,
-        passed: undefined,
-        failed: undefined,
-        skipped: undefined,
-        checks: undefined,
-        encapsulation: undefined,
-        reportMarkdown: undefined,
-        reportHtml: undefined,
-      },
-      opts,
-      "calico-lab",
-      "Verification",
-    );
-  }
-}
+const VERIFICATION_OUTPUTS = [
+  "passed",
+  "failed",
+  "skipped",
+  "checks",
+  "encapsulation",
+  "reportMarkdown",
+  "reportHtml",
+] as const;
+export const Verification = labResource<
+  VerificationInputs,
+  Pick<VerificationOutputs, (typeof VERIFICATION_OUTPUTS)[number]>
+>("verification", "Verification", VERIFICATION_OUTPUTS);
+export type Verification = InstanceType<typeof Verification>;
 
 /** The stack's run folder; removed, with everything in it, when the stack is destroyed. */
-export class RunFolder extends pulumi.dynamic.Resource {
-  declare readonly path: pulumi.Output<string>;
-  constructor(resourceName: string, args: In<{ path: string }>, opts?: pulumi.CustomResourceOptions) {
-    super(providerFor("runFolder"), resourceName, args, opts, "calico-lab", "RunFolder");
-  }
-}
+export const RunFolder = labResource<RunFolderInputs>("runFolder", "RunFolder");
+export type RunFolder = InstanceType<typeof RunFolder>;
 
 /** A file the lab writes for its user, removed on destroy. */
-export class LabFile extends pulumi.dynamic.Resource {
-  declare readonly path: pulumi.Output<string>;
-  declare readonly content: pulumi.Output<string>;
-  constructor(
-    resourceName: string,
-    args: In<{ path: string; content: string }>,
-    opts?: pulumi.CustomResourceOptions,
-  ) {
-    super(providerFor("file"), resourceName, args, opts, "calico-lab", "File");
-  }
-}
+export const LabFile = labResource<FileInputs>("file", "File");
+export type LabFile = InstanceType<typeof LabFile>;
 
 /** A lab host that is a VM (backend vm): QEMU on a tap of the underlay bridge, the lab namespace inside. */
-export class VmHost extends pulumi.dynamic.Resource {
-  constructor(resourceName: string, args: In<VmHostInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(providerFor("vmHost"), resourceName, args, opts, "calico-lab", "VmHost");
-  }
-}
+export const VmHost = labResource<VmHostInputs>("vmHost", "VmHost");
+export type VmHost = InstanceType<typeof VmHost>;

@@ -41,10 +41,10 @@ export interface RouterPlan {
   legs: RouterLeg[];
 }
 
-export interface HostPlan {
-  name: string;
+/** A namespace on the underlay: its eth0 is a veth whose peer is a port of its subnet's bridge. */
+export interface UnderlayAttachment {
   netns: string;
-  /** Underlay interface inside the host namespace. */
+  /** Underlay interface inside the namespace. */
   ifname: string;
   /** Bridge port name inside the switch namespace (the host's name). */
   port: string;
@@ -53,9 +53,13 @@ export interface HostPlan {
   address: string;
   /** address/prefix on the underlay. */
   cidr: string;
+  routes: UnderlayRoute[];
+}
+
+export interface HostPlan extends UnderlayAttachment {
+  name: string;
   /** The subnet the host is in. */
   subnet: string;
-  routes: UnderlayRoute[];
   labels: Record<string, string>;
   /** Set on route reflectors (Calico's routeReflectorClusterID). */
   rrClusterId?: string;
@@ -74,15 +78,8 @@ export interface PodPlan {
   server: boolean;
 }
 
-export interface OutsidePlan {
+export interface OutsidePlan extends UnderlayAttachment {
   name: "outside";
-  netns: string;
-  ifname: string;
-  port: string;
-  bridge: string;
-  address: string;
-  cidr: string;
-  routes: UnderlayRoute[];
   asNumber?: number;
 }
 
