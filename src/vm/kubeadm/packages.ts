@@ -1,6 +1,6 @@
 // What the kubeadm path installs on a Debian 12 (bookworm) VM host, pinned. Kubernetes comes from the
 // community repository pkgs.k8s.io, v1.31 channel; the container runtime from Debian itself.
-// docs/vm.md lists the same table; test/unit/vm/kubeadm.test.ts keeps the two in step.
+// docs/vm.md lists the same table; test/unit/vm/kubeadm/scripts.test.ts keeps the two in step.
 
 export const K8S_MINOR = "v1.31";
 export const K8S_REPO = `https://pkgs.k8s.io/core:/stable:/${K8S_MINOR}/deb/`;

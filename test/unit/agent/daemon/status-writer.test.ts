@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { StatusWriter } from "../../../src/agent/daemon/status-writer.ts";
-import { readStatus } from "../../../src/agent/daemon/status.ts";
+import { StatusWriter } from "../../../../src/agent/daemon/status-writer.ts";
+import { readStatus } from "../../../../src/agent/daemon/status.ts";
 
 async function withWriter(
   body: (w: StatusWriter, dir: string, bird: { pid: number | null; restarts: number }) => Promise<void>,

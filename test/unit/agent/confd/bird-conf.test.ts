@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { renderBirdConf } from "../../../src/agent/confd/bird-conf.ts";
-import { localBgp, planPeers } from "../../../src/agent/confd/peers.ts";
-import type { EncapMode } from "../../../src/agent/datastore/keys.ts";
-import { assertGolden } from "../../support/golden.ts";
-import { node, seedNodes } from "./fixtures.ts";
+import { renderBirdConf } from "../../../../src/agent/confd/bird-conf.ts";
+import { localBgp, planPeers } from "../../../../src/agent/confd/peers.ts";
+import type { EncapMode } from "../../../../src/agent/datastore/keys.ts";
+import { assertGolden } from "../../../support/golden.ts";
+import { node, seedNodes } from "../fixtures.ts";
 
 function confFor(mode: EncapMode, nodes = seedNodes) {
   return renderBirdConf({

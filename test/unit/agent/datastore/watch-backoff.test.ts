@@ -1,7 +1,7 @@
 // The etcd watch's reconnect backoff: short enough that an agent is ready again about a second after etcd is.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { watchBackoff } from "../../../src/agent/datastore/etcd.ts";
+import { watchBackoff } from "../../../../src/agent/datastore/etcd.ts";
 
 describe("watchBackoff", () => {
   it("doubles from 100 ms and never waits more than 1 s", () => {

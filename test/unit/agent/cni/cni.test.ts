@@ -9,8 +9,8 @@ import {
   parseEnv,
   parseNetConf,
   versionResult,
-} from "../../../src/agent/cni/args.ts";
-import { podHandleId, vethName } from "../../../src/agent/cni/naming.ts";
+} from "../../../../src/agent/cni/args.ts";
+import { podHandleId, vethName } from "../../../../src/agent/cni/naming.ts";
 
 const conf = (over: Record<string, unknown> = {}) =>
   JSON.stringify({

@@ -5,8 +5,8 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { BirdSupervisor } from "../../../src/agent/bird/supervisor.ts";
-import { processState } from "../../../src/supervise/process.ts";
+import { BirdSupervisor } from "../../../../src/agent/bird/supervisor.ts";
+import { processState } from "../../../../src/supervise/process.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseSelector, SelectorError } from "../../../src/agent/confd/selector.ts";
+import { parseSelector, SelectorError } from "../../../../src/agent/confd/selector.ts";
 
 describe("Calico selectors", () => {
   const rr = { "route-reflector": "true", zone: "a" };

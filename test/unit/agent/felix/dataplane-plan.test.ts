@@ -6,9 +6,9 @@ import {
   natOutgoingRules,
   planDataplane,
   vxlanMac,
-} from "../../../src/agent/felix/plan.ts";
-import { featuresFor, missingFeatureMessage } from "../../../src/agent/felix/preflight.ts";
-import { node, pool, seedBlocks, seedNodes } from "./fixtures.ts";
+} from "../../../../src/agent/felix/plan.ts";
+import { featuresFor, missingFeatureMessage } from "../../../../src/agent/felix/preflight.ts";
+import { node, pool, seedBlocks, seedNodes } from "../fixtures.ts";
 
 const snap = (ipip: "Always" | "Never" | "CrossSubnet", vxlan: "Always" | "Never" = "Never") => ({
   nodes: seedNodes,

@@ -15,7 +15,7 @@ import {
   releaseByHandle,
   releaseIps,
   usedCount,
-} from "../../../src/agent/ipam/block.ts";
+} from "../../../../src/agent/ipam/block.ts";
 
 describe("IPAM block math", () => {
   test("a fresh /26 block: 64 free ordinals in order, Calico's JSON shape", () => {

@@ -9,7 +9,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 async function tscErrorsWithScratchMode(): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), "scratch-mode-"));

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { newResource } from "../../../src/agent/datastore/keys.ts";
-import { planPeers } from "../../../src/agent/confd/peers.ts";
-import type { BGPConfiguration, BGPPeer } from "../../../src/agent/confd/types.ts";
-import { node, seedNodes } from "./fixtures.ts";
+import { newResource } from "../../../../src/agent/datastore/keys.ts";
+import { planPeers } from "../../../../src/agent/confd/peers.ts";
+import type { BGPConfiguration, BGPPeer } from "../../../../src/agent/confd/types.ts";
+import { node, seedNodes } from "../fixtures.ts";
 
 const meshOff: BGPConfiguration = newResource(
   "BGPConfiguration",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatNodeStatus, parseBirdProtocols } from "../../../src/agent/status/node-status.ts";
-import { assertGolden } from "../../support/golden.ts";
+import { formatNodeStatus, parseBirdProtocols } from "../../../../src/agent/status/node-status.ts";
+import { assertGolden } from "../../../support/golden.ts";
 
 const SHOW_PROTOCOLS = `BIRD 2.0.12 ready.
 Name       Proto      Table      State  Since         Info

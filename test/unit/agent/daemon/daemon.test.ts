@@ -2,14 +2,14 @@
 // Felix's own routes and the natOutgoing iptables-restore input.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { daemonArgv, parseDaemonArgs, parseLabel } from "../../../src/agent/daemon/args.ts";
-import { statusOf, type AgentStatus } from "../../../src/agent/daemon/status.ts";
-import { snapshotFromKvs } from "../../../src/agent/datastore/snapshot-cache.ts";
-import { keyFor, parseResources } from "../../../src/agent/datastore/apply.ts";
-import { felixProgram, natRestoreInput, routeArgs } from "../../../src/agent/felix/routes.ts";
-import { planDataplane } from "../../../src/agent/felix/plan.ts";
-import { modeName } from "../../../src/agent/felix/probe.ts";
-import { node, pool, seedBlocks, seedNodes } from "./fixtures.ts";
+import { daemonArgv, parseDaemonArgs, parseLabel } from "../../../../src/agent/daemon/args.ts";
+import { statusOf, type AgentStatus } from "../../../../src/agent/daemon/status.ts";
+import { snapshotFromKvs } from "../../../../src/agent/datastore/snapshot-cache.ts";
+import { keyFor, parseResources } from "../../../../src/agent/datastore/apply.ts";
+import { felixProgram, natRestoreInput, routeArgs } from "../../../../src/agent/felix/routes.ts";
+import { planDataplane } from "../../../../src/agent/felix/plan.ts";
+import { modeName } from "../../../../src/agent/felix/probe.ts";
+import { node, pool, seedBlocks, seedNodes } from "../fixtures.ts";
 
 describe("daemon arguments", () => {
   it("parses the lab's command line and reproduces it", () => {

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { kernelEventMatters } from "../../../src/agent/felix/kernel-watch.ts";
+import { kernelEventMatters } from "../../../../src/agent/felix/kernel-watch.ts";
 
 // Lines as `ip -o monitor link address route` printed them in a scratch namespace (iproute2 6.x).
 const WORKLOAD = [

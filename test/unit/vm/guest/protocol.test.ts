@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseMessage, parseRequest, parseSignal } from "../../../src/vm/guest/protocol.ts";
+import { parseMessage, parseRequest, parseSignal } from "../../../../src/vm/guest/protocol.ts";
 
 describe("the guest exec channel's messages", () => {
   it("takes a request with an argv and, optionally, environment, input and timeout", () => {

@@ -4,12 +4,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
-import { PACKAGES } from "../../../src/vm/kubeadm/packages.ts";
-import { PROBE_OPT_IN, SKIP_NOTICE, preflight, probeFromEnv } from "../../../src/vm/kubeadm/preflight.ts";
-import type { Probe } from "../../../src/vm/kubeadm/preflight.ts";
-import { initConfig, initScript, installScript, joinScript } from "../../../src/vm/kubeadm/scripts.ts";
-import { PROJECT_ROOT } from "../../../src/vm/runner.ts";
-import { assertGolden } from "../../support/golden.ts";
+import { PACKAGES } from "../../../../src/vm/kubeadm/packages.ts";
+import { PROBE_OPT_IN, SKIP_NOTICE, preflight, probeFromEnv } from "../../../../src/vm/kubeadm/preflight.ts";
+import type { Probe } from "../../../../src/vm/kubeadm/preflight.ts";
+import { initConfig, initScript, installScript, joinScript } from "../../../../src/vm/kubeadm/scripts.ts";
+import { PROJECT_ROOT } from "../../../../src/vm/runner.ts";
+import { assertGolden } from "../../../support/golden.ts";
 
 const init = {
   nodeName: "master",

@@ -9,10 +9,10 @@ import {
   planHost,
   workloadRoutes,
   type HostState,
-} from "../../../src/agent/felix/host.ts";
-import { LocalEndpoints, WORKLOAD_ENDPOINT_PREFIX } from "../../../src/agent/felix/endpoints.ts";
-import { newResource, type WorkloadEndpoint } from "../../../src/agent/datastore/keys.ts";
-import { daemonArgv, parseDaemonArgs } from "../../../src/agent/daemon/args.ts";
+} from "../../../../src/agent/felix/host.ts";
+import { LocalEndpoints, WORKLOAD_ENDPOINT_PREFIX } from "../../../../src/agent/felix/endpoints.ts";
+import { newResource, type WorkloadEndpoint } from "../../../../src/agent/datastore/keys.ts";
+import { daemonArgv, parseDaemonArgs } from "../../../../src/agent/daemon/args.ts";
 
 function wep(node: string, pod: string, ip: string, iface: string, mac?: string): WorkloadEndpoint {
   return newResource(

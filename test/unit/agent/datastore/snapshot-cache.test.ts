@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { SnapshotCache, snapshotFromKvs } from "../../../src/agent/datastore/snapshot-cache.ts";
-import { snapshotKind } from "../../../src/agent/datastore/snapshot.ts";
-import { blockAffinityKey, blockKey, handleKey, resourceKey } from "../../../src/agent/datastore/keys.ts";
+import { SnapshotCache, snapshotFromKvs } from "../../../../src/agent/datastore/snapshot-cache.ts";
+import { snapshotKind } from "../../../../src/agent/datastore/snapshot.ts";
+import { blockAffinityKey, blockKey, handleKey, resourceKey } from "../../../../src/agent/datastore/keys.ts";
 
 const block = (affinity: string | null, allocations: (number | null)[], deleted = false) =>
   JSON.stringify({ cidr: "10.244.1.0/26", affinity, allocations, unallocated: [], attributes: [], deleted });

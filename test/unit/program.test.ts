@@ -36,7 +36,7 @@ async function installMocks(stack = "bgp") {
 async function runProgram(config: Record<string, string>) {
   registered.length = 0;
   for (const [k, v] of Object.entries(config)) pulumi.runtime.setConfig(k, v);
-  const { main } = await import("../../../src/program.ts");
+  const { main } = await import("../../src/program.ts");
   const outputs = await main();
   await new Promise((resolve) => pulumi.output(outputs).apply(resolve));
   return outputs;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ReconcileLoop, type PassRequest } from "../../../src/agent/daemon/reconcile-loop.ts";
+import { ReconcileLoop, type PassRequest } from "../../../../src/agent/daemon/reconcile-loop.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 

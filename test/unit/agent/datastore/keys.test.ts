@@ -8,7 +8,7 @@ import {
   parseBlockAffinityKey,
   resourceKey,
   workloadEndpointName,
-} from "../../../src/agent/datastore/keys.ts";
+} from "../../../../src/agent/datastore/keys.ts";
 
 describe("Calico etcdv3 key layout", () => {
   test("resources", () => {

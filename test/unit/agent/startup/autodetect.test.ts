@@ -5,9 +5,9 @@ import {
   parseIpAddrJson,
   selectAddress,
   type InterfaceAddrs,
-} from "../../../src/agent/startup/autodetect.ts";
-import { parseLabels, settingsFromEnv } from "../../../src/agent/startup/env.ts";
-import { selectorMatches, defaultPool } from "../../../src/agent/startup/pool.ts";
+} from "../../../../src/agent/startup/autodetect.ts";
+import { parseLabels, settingsFromEnv } from "../../../../src/agent/startup/env.ts";
+import { selectorMatches, defaultPool } from "../../../../src/agent/startup/pool.ts";
 
 const i = (ifname: string, ...addrs: string[]): InterfaceAddrs => ({
   ifname,
