@@ -6,6 +6,7 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { assertNetnsName } from "./names.ts";
 import { inNetns } from "./exec.ts";
+import { hostOfNetns, nsenterIn } from "./host-exec.ts";
 import { startSupervised, stopSupervised, supervisorOf } from "../supervise/control.ts";
 import { superviseFiles } from "../supervise/supervisor.ts";
 import { describe, type SuperviseStatus } from "../supervise/state.ts";
@@ -25,6 +26,19 @@ export interface DaemonSpec {
   supervised?: boolean;
   /** A supervised daemon's stop: SIGTERM, SIGKILL after this long (ms; 0: SIGKILL at once). Default 3000. */
   stopGraceMs?: number;
+  /**
+   * How it enters its namespace: `ip netns exec` (default: a private mount namespace, /sys of the
+   * namespace) or `nsenter` (the host's mounts, shared: containerd and kubelet).
+   */
+  enter?: "netns-exec" | "nsenter";
+}
+
+/** The argv that runs the daemon in its namespace, on the host that namespace is on. */
+function daemonArgv(spec: DaemonSpec): string[] {
+  const netns = assertNetnsName(spec.netns);
+  return spec.enter === "nsenter"
+    ? nsenterIn(hostOfNetns(netns), netns, spec.argv)
+    : inNetns(netns, spec.argv);
 }
 
 // A daemon's files are a supervised service's, whether or not it runs supervised.
@@ -51,7 +65,7 @@ export async function daemonSupervision(runDir: string, name: string): Promise<S
 }
 
 async function startSupervisedDaemon(spec: DaemonSpec): Promise<number> {
-  const argv = inNetns(assertNetnsName(spec.netns), spec.argv);
+  const argv = daemonArgv(spec);
   if (!(await supervisorOf(spec.runDir, spec.name))) {
     await startSupervised(
       { name: spec.name, runDir: spec.runDir, argv, graceMs: spec.stopGraceMs ?? 3000 },
@@ -89,7 +103,7 @@ export async function startDaemon(spec: DaemonSpec): Promise<number> {
   const existing = await daemonPid(spec.runDir, spec.name);
   if (existing) return existing;
   // In a VM host's namespace, through a local vm-exec that stands for the daemon (see src/vm/guest/).
-  const argv = inNetns(assertNetnsName(spec.netns), spec.argv);
+  const argv = daemonArgv(spec);
   const child = spawnDetached(argv, {
     logFile: logFile(spec.runDir, spec.name),
     env: { ...process.env, ...spec.env },

@@ -50,6 +50,15 @@ export function ipIn(host: HostExec, netns: string, args: readonly string[]): st
   return host.onHost(["ip", "-n", assertNetnsName(netns), ...args]);
 }
 
+/**
+ * argv run in the named network namespace of the host, in the host's own mount namespace (`nsenter --net`):
+ * for daemons whose mounts everyone on the host must see (containerd's pod namespaces and container
+ * roots, kubelet's volumes). `ip netns exec` would give them a private mount namespace.
+ */
+export function nsenterIn(host: HostExec, netns: string, argv: readonly string[]): string[] {
+  return host.onHost(["nsenter", `--net=/run/netns/${assertNetnsName(netns)}`, "--", ...argv]);
+}
+
 /** argv run inside the named namespace of the host (`ip netns exec`; callers check the name, as before). */
 export function execIn(host: HostExec, netns: string, argv: readonly string[]): string[] {
   return host.onHost(["ip", "netns", "exec", netns, ...argv]);

@@ -43,6 +43,9 @@ export interface VmHostSpec {
   /** Host folder for vm-run's pid file and console log. */
   runDir: string;
   memory?: string;
+  /** Folders inside the guest that get a fresh tmpfs of their own (containerd's root: overlayfs cannot
+   * nest its layers on the guest's overlay root). */
+  tmpfs?: readonly string[];
   /** Seconds QEMU may take to boot and serve the channel (TCG: ~12 s alone, more with VMs beside it). */
   bootDeadlineS?: number;
 }
@@ -125,6 +128,7 @@ export async function startVmHost(spec: VmHostSpec): Promise<void> {
         spec.memory ?? "1024M",
         "--cpus",
         "1",
+        ...(spec.tmpfs ?? []).flatMap((d) => ["--tmpfs", d]),
         "--timeout",
         String(7 * 24 * 3600),
         "--tap",

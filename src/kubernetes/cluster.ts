@@ -1,0 +1,89 @@
+// The kubeadm cluster's commands: init on the master, join on the workers, and kubectl. kubeadm runs on the
+// node (its lab namespace, the host's mounts); kubectl runs on this machine, natively, from the lab's
+// outside host's namespace (on the underlay, like an operator's laptop on the cluster's network) with the
+// admin kubeconfig kubeadm wrote, copied into the run folder. Effects.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { run, tryRun } from "../effects/exec.ts";
+import { inNetns } from "../effects/exec.ts";
+import { CONTAINERD_SOCKET } from "./containerd-config.ts";
+import { K8S_BIN_DIR, onNode } from "./node-runtime.ts";
+import { scaledMs } from "../lab/timeouts.ts";
+
+export const KUBECTL = join(K8S_BIN_DIR, "kubectl");
+/** On the master: the admin kubeconfig kubeadm init writes. */
+export const ADMIN_CONF = "/etc/kubernetes/admin.conf";
+/** On the master: the cluster CA, whose key's hash a joining node checks. */
+export const CA_CERT = "/etc/kubernetes/pki/ca.crt";
+
+/** The admin kubeconfig's copy for this machine: `<stack run folder>/kubeconfig` (scripts/kubectl reads it). */
+export const kubeconfigOf = (runDir: string) => join(runDir, "kubeconfig");
+
+/** How kubectl reaches the cluster from here. */
+export interface KubectlReach {
+  /** A namespace of this machine on the underlay (the lab's outside host). */
+  netns: string;
+  kubeconfig: string;
+}
+
+export function kubectlArgv(k: KubectlReach, args: readonly string[]): string[] {
+  return inNetns(k.netns, [KUBECTL, "--kubeconfig", k.kubeconfig, ...args]);
+}
+
+export async function kubectl(
+  k: KubectlReach,
+  args: readonly string[],
+  timeoutMs = scaledMs(120_000),
+): Promise<string> {
+  return run(kubectlArgv(k, args), { timeoutMs });
+}
+
+export async function tryKubectl(k: KubectlReach, args: readonly string[], timeoutMs = scaledMs(120_000)) {
+  return tryRun(kubectlArgv(k, args), { timeoutMs });
+}
+
+/** kubeadm's phases, each a line of its output: the progress a user sees while the control plane starts. */
+function progress(log: (line: string) => void) {
+  return (text: string) => {
+    for (const l of text.split("\n")) if (/^\[[a-z-]+\]/.test(l)) log(l);
+  };
+}
+
+/** kubeadm init on the master with its config file (in the run folder: the guest sees it at the same path). */
+export async function kubeadmInit(
+  netns: string,
+  configPath: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const out = await run(onNode(netns, ["kubeadm", "init", "--config", configPath, "--v=1"]), {
+    timeoutMs: scaledMs(1_200_000),
+  });
+  progress(log)(out);
+}
+
+/** kubeadm join on a worker with its config file. */
+export async function kubeadmJoin(
+  netns: string,
+  configPath: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const out = await run(onNode(netns, ["kubeadm", "join", "--config", configPath, "--v=1"]), {
+    timeoutMs: scaledMs(900_000),
+  });
+  progress(log)(out);
+}
+
+/** A file of the node, as text (the CA certificate, the admin kubeconfig). */
+export async function readNodeFile(netns: string, path: string): Promise<string> {
+  return run(onNode(netns, ["cat", path]));
+}
+
+/** The master's admin kubeconfig copied here, for kubectl from this machine. */
+export async function copyKubeconfig(masterNetns: string, runDir: string): Promise<string> {
+  const path = kubeconfigOf(runDir);
+  await writeFile(path, await readNodeFile(masterNetns, ADMIN_CONF), { mode: 0o600 });
+  return path;
+}
+
+/** The node's pods, stopped and removed by the runtime (kubeadm reset does the rest). */
+export const CRICTL = ["crictl", "--runtime-endpoint", `unix://${CONTAINERD_SOCKET}`];

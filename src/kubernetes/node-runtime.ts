@@ -1,0 +1,137 @@
+// A Kubernetes node's runtime on a lab host: containerd and kubelet, as the host's daemons, in its lab
+// namespace (so hostNetwork pods, calico-node among them, are on the host's underlay) but in the host's own
+// mount namespace (`nsenter --net`: the pod namespaces and container roots they mount are seen by every
+// command on the host), supervised from this machine like the lab's other daemons; the images imported.
+// Effects: every command goes through the host's HostExec.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { REPO_ROOT } from "../build/bundles.ts";
+import { run, tryRun } from "../effects/exec.ts";
+import { hostOfNetns, nsenterIn, type HostExec } from "../effects/host-exec.ts";
+import { startDaemon, stopDaemon } from "../effects/daemon.ts";
+import { CNI_BIN_DIR, CNI_CONF_DIR, CONTAINERD_SOCKET, containerdConfig } from "./containerd-config.ts";
+import { scaledMs } from "../lab/timeouts.ts";
+
+/** Where scripts/setup puts Kubernetes' binaries (kubeadm, kubelet, kubectl, crictl, the control plane's). */
+export const K8S_BIN_DIR = join(REPO_ROOT, ".tools", "k8s", "bin");
+/** kubeadm's systemd drop-in, for hosts without systemd. */
+export const KUBELET_RUN = join(REPO_ROOT, "scripts", "lib", "kubelet-run");
+/** containerd's root in the guest: a tmpfs of its own (overlayfs cannot stack on the guest's overlay). */
+export const CONTAINERD_ROOT = "/var/lib/containerd";
+/** The PATH Kubernetes' commands run with on a node: ours first, then the host's (runc, nsenter, ip). */
+export const NODE_PATH = `${K8S_BIN_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+
+export interface NodeRuntimeSpec {
+  /** The node's name (its lab host's). */
+  name: string;
+  /** The host's lab namespace (the node's network). */
+  netns: string;
+  /** This machine's folder for the node's daemon files (pid, log, supervisor state); the guest sees it too. */
+  runDir: string;
+  /** The pause image's ref (containerd's sandbox image). */
+  sandboxImage: string;
+  /** OCI archives to import (visible at the same path in the guest). */
+  images: readonly string[];
+}
+
+/** argv run on the node: in its lab namespace, the host's mounts, Kubernetes' PATH. */
+export function onNode(
+  netns: string,
+  argv: readonly string[],
+  host: HostExec = hostOfNetns(netns),
+): string[] {
+  return nsenterIn(host, netns, ["env", `PATH=${NODE_PATH}`, ...argv]);
+}
+
+/** The host's root namespace, Kubernetes' PATH (mounts, cgroups, files: what is not per network). */
+function onHostRoot(netns: string, argv: readonly string[]): string[] {
+  return hostOfNetns(netns).onHost(["env", `PATH=${NODE_PATH}`, ...argv]);
+}
+
+/** The controllers kubelet's pods need, delegated from the root cgroup (cgroup v2; the guest mounts it). */
+const CGROUP_CONTROLLERS = ["cpuset", "cpu", "io", "memory", "hugetlb", "pids"];
+
+/** The host ready for a container runtime: cgroup controllers, CNI folders, containerd's config file. */
+async function prepareHost(s: NodeRuntimeSpec): Promise<string> {
+  const available = (await run(onHostRoot(s.netns, ["cat", "/sys/fs/cgroup/cgroup.controllers"]))).split(
+    /\s+/,
+  );
+  for (const c of CGROUP_CONTROLLERS.filter((c) => available.includes(c)))
+    await run(
+      onHostRoot(s.netns, ["sh", "-c", 'echo "+$1" > /sys/fs/cgroup/cgroup.subtree_control', "sh", c]),
+    );
+  await run(
+    onHostRoot(s.netns, ["mkdir", "-p", CNI_BIN_DIR, CNI_CONF_DIR, "/var/lib/kubelet", "/etc/kubernetes"]),
+  );
+  // Kubernetes' pods need forwarding in the node's namespace (kubeadm's preflight checks it too).
+  await run(onNode(s.netns, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]));
+  await mkdir(s.runDir, { recursive: true });
+  const config = join(s.runDir, "containerd.toml");
+  await writeFile(
+    config,
+    containerdConfig({ root: CONTAINERD_ROOT, state: "/run/containerd", sandboxImage: s.sandboxImage }),
+  );
+  return config;
+}
+
+const CTR = ["ctr", "--address", CONTAINERD_SOCKET, "--namespace", "k8s.io"];
+
+/** containerd started (supervised) and answering, its images imported. */
+export async function startContainerRuntime(s: NodeRuntimeSpec): Promise<void> {
+  const config = await prepareHost(s);
+  const version = onNode(s.netns, [...CTR, "version"]);
+  await startDaemon({
+    name: "containerd",
+    netns: s.netns,
+    enter: "nsenter",
+    argv: ["env", `PATH=${NODE_PATH}`, "containerd", "--config", config],
+    runDir: s.runDir,
+    supervised: true,
+    stopGraceMs: 5000,
+    ready: async () => (await tryRun(version, { timeoutMs: 20_000 })).exitCode === 0,
+    deadlineMs: scaledMs(180_000),
+  });
+  for (const archive of s.images)
+    await run(onNode(s.netns, [...CTR, "images", "import", "--no-unpack=false", archive]), {
+      timeoutMs: scaledMs(600_000),
+    });
+}
+
+/** kubelet under its supervisor: it starts once kubeadm has written its configuration (scripts/lib/kubelet-run). */
+export async function startKubelet(s: Pick<NodeRuntimeSpec, "netns" | "runDir">): Promise<void> {
+  await startDaemon({
+    name: "kubelet",
+    netns: s.netns,
+    enter: "nsenter",
+    argv: ["env", `PATH=${NODE_PATH}`, "sh", KUBELET_RUN, join(K8S_BIN_DIR, "kubelet")],
+    runDir: s.runDir,
+    supervised: true,
+    stopGraceMs: 5000,
+    ready: () => Promise.resolve(true),
+  });
+}
+
+/** The images containerd holds on the node (refs). */
+export async function nodeImages(netns: string): Promise<string[]> {
+  const out = await run(onNode(netns, [...CTR, "images", "ls", "-q"]));
+  return out.split("\n").filter(Boolean);
+}
+
+/**
+ * The node's runtime stopped: kubeadm reset (kubelet's pods and the node's Kubernetes files go), kubelet
+ * and containerd stopped. Nothing there is fine.
+ */
+export async function stopNodeRuntime(s: Pick<NodeRuntimeSpec, "netns" | "runDir">): Promise<void> {
+  await stopDaemon(s.runDir, "kubelet", 5000);
+  // Pods first, while containerd still answers: their shims and containers would outlive it.
+  await tryRun(
+    onNode(s.netns, ["crictl", "--runtime-endpoint", `unix://${CONTAINERD_SOCKET}`, "rmp", "-a", "-f"]),
+    {
+      timeoutMs: scaledMs(120_000),
+    },
+  );
+  await tryRun(onNode(s.netns, ["kubeadm", "reset", "-f", "--cri-socket", `unix://${CONTAINERD_SOCKET}`]), {
+    timeoutMs: scaledMs(120_000),
+  });
+  await stopDaemon(s.runDir, "containerd", 5000);
+}
