@@ -167,24 +167,21 @@ export function completeEntries(entries: readonly TarEntry[]): TarEntry[] {
     const prev = byPath.get(e.path);
     if (prev === undefined) byPath.set(e.path, e);
     else if (prev.type === "dir" && e.type === "dir") {
-      // An implied parent (no mode) gives way to an explicit directory.
+      // A directory without a mode (0755) gives way to one with a mode.
       if (prev.mode === undefined) byPath.set(e.path, e);
       else if (e.mode !== undefined && e.mode !== prev.mode)
         throw new Error(`tar: two different entries at "${e.path}"`);
     } else if (!sameEntry(prev, e)) throw new Error(`tar: two different entries at "${e.path}"`);
   };
-  for (const e of entries) {
-    const path = normalizeTarPath(e.path);
-    const parts = path.split("/");
-    for (let i = 1; i < parts.length; i++) add({ type: "dir", path: parts.slice(0, i).join("/") });
-    add({ ...e, path });
-  }
-  for (const e of byPath.values()) {
+  for (const e of entries) add({ ...e, path: normalizeTarPath(e.path) });
+  for (const e of [...byPath.values()]) {
     const parts = e.path.split("/");
     for (let i = 1; i < parts.length; i++) {
-      const parent = byPath.get(parts.slice(0, i).join("/"));
-      if (parent?.type !== "dir")
-        throw new Error(`tar: "${e.path}" is below a ${parent?.type} in the same archive`);
+      const path = parts.slice(0, i).join("/");
+      const parent = byPath.get(path);
+      if (parent === undefined) byPath.set(path, { type: "dir", path });
+      else if (parent.type !== "dir")
+        throw new Error(`tar: "${e.path}" is below a ${parent.type} in the same archive`);
     }
   }
   // Plain path order puts every directory before what it contains (a prefix sorts first).
