@@ -113,7 +113,7 @@ async function planSource(ctx: BuildContext, s: LayerSource): Promise<PlanEntry[
     case "go":
       return [{ type: "file", path: s.to, mode: 0o755, data: goBuild(ctx, s.dir) }];
     case "bundle": {
-      const set = imageBundles(ctx.outDir, ctx.root);
+      const set = imageBundles(ctx.root);
       await ensureBundle(s.name, set);
       return [{ type: "file", path: s.to, mode: 0o644, data: readFileSync(bundlePath(s.name, set)) }];
     }
