@@ -1,10 +1,11 @@
 // The images as the guests use them: built into a scratch folder, imported into a private containerd
 // (its own root, state and socket under a temp dir; the CRI plugin off) with `ctr -n k8s.io images import`,
-// listed under the names kubeadm and the manifests use, and busybox run with runc. The containerd is
+// listed under the names kubeadm and the manifests use, busybox run with runc, and the calico-node image's
+// install-cni run against two scratch folders standing for the host's. The containerd is
 // stopped and its folder removed whatever happens.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -102,5 +103,46 @@ describe("images in a private containerd", { skip, timeout: 180_000 }, () => {
     const run = ctr("run", "--rm", "docker.io/library/busybox:latest", `t-${process.pid}`, "echo", "ok");
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout.trim(), "ok");
+  });
+
+  it("runs install-cni from the calico-node image; the plugin it copies runs on this machine", async () => {
+    const out = join(dir, "images");
+    const specs = catalog(catalogInputs(REPO_ROOT, DEFAULT_PAUSE_REF)).filter(
+      (s) => s.name === "calico-node",
+    );
+    await buildImages({ root: REPO_ROOT, outDir: out, log: () => undefined }, specs);
+    const image = readImagesIndex(out).images["calico-node"]!;
+    const imported = ctr("images", "import", join(out, image.archive));
+    assert.equal(imported.status, 0, imported.stderr);
+    const hostBin = join(dir, "host-bin");
+    const hostNet = join(dir, "host-net");
+    mkdirSync(hostBin);
+    mkdirSync(hostNet);
+    const template =
+      '{"name":"k8s-pod-network","cniVersion":"0.3.1","plugins":[{"type":"calico","nodename":"__KUBERNETES_NODE_NAME__","mtu":__CNI_MTU__,"etcd_endpoints":"__ETCD_ENDPOINTS__","ipam":{"type":"calico-ipam"}}]}';
+    const run = ctr(
+      "run", "--rm",
+      "--mount", `type=bind,src=${hostBin},dst=/host/opt/cni/bin,options=rbind:rw`,
+      "--mount", `type=bind,src=${hostNet},dst=/host/etc/cni/net.d,options=rbind:rw`,
+      "--env", `CNI_NETWORK_CONFIG=${template}`,
+      "--env", "KUBERNETES_NODE_NAME=worker-1",
+      "--env", "CNI_MTU=1440",
+      "--env", "ETCD_ENDPOINTS=http://192.168.19.165:2379",
+      "--env", "SLEEP=false",
+      image.ref, `i-${process.pid}`, "/install-cni.sh",
+    ); // prettier-ignore
+    assert.equal(run.status, 0, run.stderr + run.stdout);
+    const conf = JSON.parse(readFileSync(join(hostNet, "10-calico.conflist"), "utf8")) as {
+      plugins: { nodename: string; mtu: number }[];
+    };
+    assert.deepEqual([conf.plugins[0]!.nodename, conf.plugins[0]!.mtu], ["worker-1", 1440]);
+    // The copied launcher runs with this machine's node, as containerd in a guest would run it.
+    const version = spawnSync(join(hostBin, "calico"), [], {
+      env: { CNI_COMMAND: "VERSION" },
+      input: "{}",
+      encoding: "utf8",
+    });
+    assert.equal(version.status, 0, version.stderr);
+    assert.match(version.stdout, /"supportedVersions":\[.*"0\.3\.1"/);
   });
 });
