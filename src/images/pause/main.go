@@ -17,7 +17,7 @@ func main() {
 		return
 	}
 	if os.Getpid() != 1 {
-		fmt.Fprintln(os.Stderr, "pause: warning: not PID 1, zombies elsewhere are not mine to reap")
+		fmt.Fprintln(os.Stderr, "pause: not PID 1: only my own children are reaped")
 	}
 	signals := make(chan os.Signal, 8)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGCHLD)
