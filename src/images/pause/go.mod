@@ -1,0 +1,3 @@
+module calico-lab/pause
+
+go 1.22
