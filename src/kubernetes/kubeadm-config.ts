@@ -11,6 +11,7 @@ import { stringify } from "yaml";
 import { labelKeyProblem, labelValueProblem } from "../config/labels.ts";
 import { ProblemError, problem, type Problem } from "../problems.ts";
 import { BOOTSTRAP_TOKEN, CA_CERT_HASH } from "./bootstrap.ts";
+import { KUBELET_LABEL_REFUSED, kubeletMaySetLabel } from "./node-labels.ts";
 import { KUBERNETES_VERSION_PATTERN } from "./version.ts";
 
 export const KUBEADM_API = "kubeadm.k8s.io/v1beta4";
@@ -146,9 +147,6 @@ const CIDR = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/;
 const ETCD_ENDPOINT = /^http:\/\/(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/;
 const HOST_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/;
 const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
-/** Label namespaces kubelet may not set on its own node (NodeRestriction), outside the few it owns. */
-const RESTRICTED_LABEL_DOMAIN = /(^|\.)(kubernetes\.io|k8s\.io)$/;
-const KUBELET_OWN_LABEL_DOMAIN = /(^|\.)(kubelet|node)\.kubernetes\.io$/;
 
 const port = (p: string) => Number(p) >= 1 && Number(p) <= 65535;
 
@@ -179,13 +177,12 @@ function checkNode(n: NodeInputs, problems: Problem[]): void {
       );
       continue;
     }
-    const prefix = k.includes("/") ? k.slice(0, k.indexOf("/")) : "";
-    if (RESTRICTED_LABEL_DOMAIN.test(prefix) && !KUBELET_OWN_LABEL_DOMAIN.test(prefix))
+    if (!kubeletMaySetLabel(k))
       problems.push(
         problem(
           field,
           v,
-          "kubelet may not set labels under kubernetes.io or k8s.io on its own node (NodeRestriction admission)",
+          KUBELET_LABEL_REFUSED,
           "use a key of your own (example.com/role), or label the node with kubectl after it joined",
         ),
       );
