@@ -29,6 +29,12 @@ export const LAB_IMAGE = /^calico-lab\/[a-z0-9]+(?:[._-][a-z0-9]+)*:[A-Za-z0-9_]
 export const AGENT_ENTRYPOINT = "/usr/local/bin/calico-node";
 export const INSTALL_CNI_ENTRYPOINT = "/opt/cni/bin/install";
 export const INSTALL_CNI = "install-cni";
+/**
+ * The host's named network namespaces: our agent finds which lab host it is by matching its own network
+ * namespace against /run/netns (a hostNetwork pod shares the namespace kubelet runs in, the host's).
+ */
+export const NETNS_DIR = "/run/netns";
+const NETNS_VOLUME = "lab-netns";
 /** Upstream's calico-node binary in its image, which the probes call. */
 const UPSTREAM_CALICO_NODE = "/bin/calico-node";
 
@@ -120,6 +126,7 @@ export function applyLabImages(text: string, nodeImage: string, subject = "manif
   }
   useLabImage(text, m.container, nodeImage, AGENT_ENTRYPOINT, edits, changes);
   probesToAgent(text, m.container, edits, changes);
+  mountNetnsDir(text, m.container, spec as YAMLMap, edits, changes);
   if (!m.env.some((e) => e.name === "NODENAME")) {
     edits.push(nodeNameEnv(text, m.envSeq));
     changes.push("NODENAME: added, from the pod's spec.nodeName (our agent names its node with it)");
@@ -220,6 +227,54 @@ function probesToAgent(t: string, c: YAMLMap, edits: Edit[], changes: string[]):
     edits.push({ start: a, end: b, text: AGENT_ENTRYPOINT });
     changes.push(`calico-node ${probe}: ${UPSTREAM_CALICO_NODE} → ${AGENT_ENTRYPOINT}`);
   }
+}
+
+/** One more item at the end of a block sequence, indented as its last item. */
+function appendItem(t: string, seq: YAMLSeq, lines: string[]): Edit {
+  const last = seq.items.at(-1) as Node | undefined;
+  if (!last || seq.flow) throw new Error("appendItem: an empty or flow sequence");
+  const [s, , e] = range(last);
+  const ls = lineStart(t, s);
+  const mapCol = s - ls;
+  const dashCol = Math.max(0, t.slice(ls, s).search(/-/));
+  const at = t[e - 1] === "\n" ? e : lineEnd(t, e);
+  const text = lines
+    .map((l, i) =>
+      i === 0
+        ? `${" ".repeat(dashCol)}-${" ".repeat(mapCol - dashCol - 1)}${l}`
+        : `${" ".repeat(mapCol)}${l}`,
+    )
+    .join("\n");
+  return { start: at, end: at, text: `${text}\n` };
+}
+
+/** /run/netns of the host, read-only, into calico-node's container (see NETNS_DIR). */
+function mountNetnsDir(t: string, c: YAMLMap, podSpec: YAMLMap, edits: Edit[], changes: string[]): void {
+  const mounts = c.get("volumeMounts", true);
+  const volumes = podSpec.get("volumes", true);
+  if (
+    !isSeq(mounts) ||
+    mounts.flow ||
+    mounts.items.length === 0 ||
+    !isSeq(volumes) ||
+    volumes.flow ||
+    volumes.items.length === 0
+  )
+    throw new ManifestError("manifest", [
+      {
+        field: "calico-node volumeMounts",
+        value: "(none)",
+        message: `the image knob adds the host's ${NETNS_DIR} beside calico-node's own mounts, and found none`,
+        fix: "start from templates/calico-etcd.yaml or an upstream calico.yaml",
+      },
+    ]);
+  const mounted = mounts.items.some((i) => isMap(i) && str(i.get("mountPath", true)) === NETNS_DIR);
+  if (mounted) return;
+  edits.push(appendItem(t, mounts, [`mountPath: ${NETNS_DIR}`, `name: ${NETNS_VOLUME}`, "readOnly: true"]));
+  edits.push(appendItem(t, volumes, [`name: ${NETNS_VOLUME}`, "hostPath:", `  path: ${NETNS_DIR}`]));
+  changes.push(
+    `calico-node volumeMounts: added the host's ${NETNS_DIR} (read-only; our agent finds its host by it)`,
+  );
 }
 
 /** `NODENAME` from the downward API, first in calico-node's env list (indented as its first entry). */

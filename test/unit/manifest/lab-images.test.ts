@@ -3,6 +3,7 @@
 // lab's own agent reads from the manifest. On the lab's templates and on upstream's v3.9 calico.yaml.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parseAllDocuments } from "yaml";
 import { settingsFromEnv } from "../../../src/agent/startup/env.ts";
 import { settingsFromManifest } from "../../../src/agent/startup/from-manifest.ts";
 import { DEFAULT_AS_NUMBER } from "../../../src/agent/confd/types.ts";
@@ -22,6 +23,11 @@ import { assertGolden } from "../../support/golden.ts";
 import { UPSTREAM, lineDiff, readInput } from "./helpers.ts";
 
 const IMAGE = "calico-lab/node:v0.1.0";
+
+interface PodSpec {
+  containers: { name: string; volumeMounts: { mountPath: string }[] }[];
+  volumes: { name: string }[];
+}
 
 function errorText(f: () => unknown): string {
   try {
@@ -64,6 +70,19 @@ describe("the image knob on the lab's etcd template", () => {
       assert.ok(r.text.includes(`command: ["${AGENT_ENTRYPOINT}"]`));
       assert.ok(r.text.includes(`command: ["${INSTALL_CNI_ENTRYPOINT}"]`));
       assert.ok(!r.text.includes("calico-kube-controllers"));
+      // Our agent finds its host through the host's /run/netns: mounted read-only from a hostPath volume.
+      const ds = parseAllDocuments(r.text)
+        .map((d) => d.toJS() as { kind?: string; spec?: { template: { spec: PodSpec } } })
+        .find((d) => d.kind === "DaemonSet")!.spec!.template.spec;
+      const node = ds.containers.find((c) => c.name === "calico-node")!;
+      assert.deepEqual(
+        node.volumeMounts.find((v) => v.mountPath === "/run/netns"),
+        { mountPath: "/run/netns", name: "lab-netns", readOnly: true },
+      );
+      assert.deepEqual(
+        ds.volumes.find((v) => v.name === "lab-netns"),
+        { name: "lab-netns", hostPath: { path: "/run/netns" } },
+      );
       assert.ok(!/\/bin\/calico-node$/m.test(r.text.replaceAll(AGENT_ENTRYPOINT, "")));
     });
 
