@@ -1,7 +1,8 @@
 // The stack's configuration read in one staged pass, as kind and netlab do: keys → parse → defaults →
 // hosts → pods → kubernetes → network → validate, giving the lab's topology (LabConfig) and its Calico
-// variant together, with every problem listed at once, one per cause, before anything is created. Pure: the caller reads the
-// config (Pulumi program: pulumi.runtime.allConfig; CLIs: `pulumi config --json` or the stack file).
+// variant together, with every problem listed at once, one per cause, before anything is created. Pure:
+// the caller reads the config (Pulumi program: pulumi.runtime.allConfig; CLIs: `pulumi config --json` or
+// the stack file).
 import type { CalicoVariant, LabNetwork } from "../manifest/variant.ts";
 import { MODES, isMode, type Mode } from "../modes.ts";
 import { problem, type Problem } from "../problems.ts";

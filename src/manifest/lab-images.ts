@@ -6,7 +6,8 @@
 // The contract with the image (docs/kubernetes.md): /usr/local/bin/calico-node is our agent's entrypoint,
 // upstream's start_runit equivalent, reading calico-node's environment, and it answers the probe flags
 // (-felix-live, -felix-ready, -bird-ready, -bird-live); /opt/cni/bin/install is upstream's install-cni
-// equivalent (CNI binaries into /host/opt/cni/bin, CNI_NETWORK_CONFIG into /host/etc/cni/net.d/CNI_CONF_NAME).
+// equivalent (CNI binaries into /host/opt/cni/bin, CNI_NETWORK_CONFIG into
+// /host/etc/cni/net.d/$CNI_CONF_NAME).
 import {
   isMap,
   isScalar,
@@ -121,12 +122,12 @@ export function applyLabImages(text: string, nodeImage: string, subject = "manif
         });
         continue;
       }
-      useLabImage(text, c, nodeImage, INSTALL_CNI_ENTRYPOINT, edits, changes);
+      useLabImage(text, subject, c, nodeImage, INSTALL_CNI_ENTRYPOINT, edits, changes);
     }
   }
-  useLabImage(text, m.container, nodeImage, AGENT_ENTRYPOINT, edits, changes);
+  useLabImage(text, subject, m.container, nodeImage, AGENT_ENTRYPOINT, edits, changes);
   probesToAgent(text, m.container, edits, changes);
-  mountNetnsDir(text, m.container, spec as YAMLMap, edits, changes);
+  mountNetnsDir(text, subject, m.container, spec as YAMLMap, edits, changes);
   if (!m.env.some((e) => e.name === "NODENAME")) {
     edits.push(nodeNameEnv(text, m.envSeq));
     changes.push("NODENAME: added, from the pod's spec.nodeName (our agent names its node with it)");
@@ -169,6 +170,7 @@ function removeSeqItem(t: string, item: YAMLMap): Edit {
 /** image, imagePullPolicy Never and the entrypoint of one container. */
 function useLabImage(
   t: string,
+  subject: string,
   c: YAMLMap,
   image: string,
   entrypoint: string,
@@ -180,7 +182,7 @@ function useLabImage(
   const pair = c.items.find((p) => isScalar(p.key) && p.key.value === "image");
   if (!isScalar(imageNode) || !pair) {
     // A container without an image is refused by Kubernetes anyway; the check below lists nothing for it.
-    throw new ManifestError("manifest", [
+    throw new ManifestError(subject, [
       {
         field: `${name} image`,
         value: "(none)",
@@ -249,7 +251,14 @@ function appendItem(t: string, seq: YAMLSeq, lines: string[]): Edit {
 }
 
 /** /run/netns of the host, read-only, into calico-node's container (see NETNS_DIR). */
-function mountNetnsDir(t: string, c: YAMLMap, podSpec: YAMLMap, edits: Edit[], changes: string[]): void {
+function mountNetnsDir(
+  t: string,
+  subject: string,
+  c: YAMLMap,
+  podSpec: YAMLMap,
+  edits: Edit[],
+  changes: string[],
+): void {
   const mounts = c.get("volumeMounts", true);
   const volumes = podSpec.get("volumes", true);
   if (
@@ -260,7 +269,7 @@ function mountNetnsDir(t: string, c: YAMLMap, podSpec: YAMLMap, edits: Edit[], c
     volumes.flow ||
     volumes.items.length === 0
   )
-    throw new ManifestError("manifest", [
+    throw new ManifestError(subject, [
       {
         field: "calico-node volumeMounts",
         value: "(none)",

@@ -148,6 +148,17 @@ describe("the image knob on the lab's etcd template", () => {
     );
   });
 
+  it("is idempotent: applying it to what it applied changes nothing but the tag", () => {
+    const once = renderManifest(template, PRESETS.bgp, { nodeImage: IMAGE });
+    const twice = renderManifest(once.text, PRESETS.bgp, { nodeImage: IMAGE });
+    assert.equal(twice.text, once.text);
+    const retag = renderManifest(once.text, PRESETS.bgp, { nodeImage: "calico-lab/node:v0.2.0" });
+    assert.deepEqual(
+      lineDiff(once.text, retag.text).added.map(([, l]) => l.trim()),
+      ['image: "calico-lab/node:v0.2.0"', 'image: "calico-lab/node:v0.2.0"'],
+    );
+  });
+
   it("refuses an image that is not the lab's", async () => {
     const text = errorText(() =>
       renderManifest(template, PRESETS.bgp, { nodeImage: "docker.io/calico/node:v3.11.1" }),
