@@ -7,7 +7,8 @@ import { readLabConfig } from "./config/read.ts";
 import { formatProblems } from "./problems.ts";
 import { Lab } from "./lab/components.ts";
 import { LabFile, RunFolder } from "./lab/resources.ts";
-import { planLab } from "./lab/topology.ts";
+import { kubernetesPath, planLab } from "./lab/topology.ts";
+import { kubeadmNotBuiltYet } from "./lab/kubeadm-pending.ts";
 import { hostBackends } from "./backends/index.ts";
 import { degradable, degradedMessage, preflight } from "./agent/felix/preflight.ts";
 import { loadTemplate, renderManifest } from "./manifest/index.ts";
@@ -43,6 +44,12 @@ export async function main() {
   // Rejected at preview, before anything is created, with every problem listed.
   if (!checked.ok) throw new pulumi.RunError(formatProblems(`stack "${stack}"`, checked.problems));
   const { config, variant, network } = checked;
+  kubernetesPath(config, {
+    none: () => undefined,
+    kubeadm: () => {
+      throw new pulumi.RunError(kubeadmNotBuiltYet(stack));
+    },
+  });
 
   // The manifest is the one source of truth: the agent reads its settings from this file.
   const manifest = renderManifest(loadTemplate("etcdv3"), variant, {

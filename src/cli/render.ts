@@ -47,6 +47,10 @@ manifest from v3.8 on) and edits only the entries the variant changes.
   --veth-mtu N            calico-config veth_mtu          --ipip-mtu N / --vxlan-mtu N
   --etcd-endpoints URLS   comma-separated                 --etcd-ca / --etcd-cert / --etcd-key PATH
 
+  image knob (what the lab applies to a kubeadm cluster; docs/kubernetes.md):
+  --node-image REF        calico-lab/node:TAG for install-cni and calico-node, imagePullPolicy Never,
+                          our entrypoints; calico-kube-controllers and other init containers dropped
+
   etcd: upstream calico-etcd.yaml ships etcd_endpoints "http://<ETCD_IP>:<ETCD_PORT>", a placeholder
   that is refused: pass --etcd-endpoints http://ETCD_HOST:2379[,...] (with https, also --etcd-ca,
   --etcd-cert and --etcd-key, the paths calico-node sees, e.g. /calico-secrets/etcd-ca).
@@ -87,6 +91,7 @@ const OPTIONS = {
   "etcd-ca": { type: "string" },
   "etcd-cert": { type: "string" },
   "etcd-key": { type: "string" },
+  "node-image": { type: "string" },
   "underlay-cidr": { type: "string" },
   "service-cidr": { type: "string" },
   "no-network-checks": { type: "boolean" },
@@ -303,6 +308,7 @@ function run(argv: string[], io: CliIo): number {
   const result = renderManifest(text, spec, {
     subject: input,
     ...(v["no-network-checks"] ? {} : { network }),
+    ...(v["node-image"] !== undefined ? { nodeImage: v["node-image"] } : {}),
   });
   if (v.output !== undefined) {
     try {

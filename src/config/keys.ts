@@ -6,6 +6,7 @@ import { CONFIG_NAMESPACE, STACK_NAME, key, type Raw } from "./model.ts";
 export const KNOWN_KEYS = [
   "mode",
   "backend",
+  "kubernetes",
   "underlayCidr",
   "routedCidr",
   "hostOffset",

@@ -13,6 +13,14 @@ export const key = (k: string): string => `${CONFIG_NAMESPACE}:${k}`;
 export const HOST_BACKENDS = ["netns", "vm"] as const;
 export type HostBackend = (typeof HOST_BACKENDS)[number];
 
+/**
+ * Whether the lab is a Kubernetes cluster: `none` (the default: pods are namespaces the lab makes, calling
+ * the CNI plugin as a kubelet would) or `kubeadm` (VM hosts only: kubeadm init/join, calico-node as the
+ * manifest's DaemonSet, pods scheduled by kubelet; docs/kubernetes.md).
+ */
+export const KUBERNETES_SETTINGS = ["none", "kubeadm"] as const;
+export type KubernetesSetting = (typeof KUBERNETES_SETTINGS)[number];
+
 /** Host names become namespace suffixes and switch port names (Linux interface names: 15 bytes). */
 export const HOST_NAME = /^[a-z][a-z0-9-]{0,14}$/;
 /** Stack names become namespace prefixes. */
@@ -30,6 +38,7 @@ export const UNDERLAY_MTU_MAX = 9000;
 export const DEFAULTS = {
   mode: "ipip" as Mode,
   backend: "netns" as HostBackend,
+  kubernetes: "none" as KubernetesSetting,
   underlayCidr: LAB_NETWORK.underlayCidr,
   /** The seeds' hosts are .165, .166, .167: host addresses start at this offset in the underlay. */
   hostOffset: 165,
@@ -80,6 +89,7 @@ export interface LabConfig {
   stack: string;
   mode: Mode;
   backend: HostBackend;
+  kubernetes: KubernetesSetting;
   underlayCidr: string;
   underlayPrefixLength: number;
   /** Set: the underlay is two subnets joined by a router namespace; hosts are in whichever holds their address. */

@@ -1,7 +1,8 @@
 // The stack's configuration read in one staged pass, as kind and netlab do: keys → parse → defaults →
-// hosts → pods → network → validate, giving the lab's topology (LabConfig) and its Calico variant together,
-// with every problem listed at once, one per cause, before anything is created. Pure: the caller reads the
-// config (Pulumi program: pulumi.runtime.allConfig; CLIs: `pulumi config --json` or the stack file).
+// hosts → pods → kubernetes → network → validate, giving the lab's topology (LabConfig) and its Calico
+// variant together, with every problem listed at once, one per cause, before anything is created. Pure:
+// the caller reads the config (Pulumi program: pulumi.runtime.allConfig; CLIs: `pulumi config --json` or
+// the stack file).
 import type { CalicoVariant, LabNetwork } from "../manifest/variant.ts";
 import { MODES, isMode, type Mode } from "../modes.ts";
 import { problem, type Problem } from "../problems.ts";
@@ -9,6 +10,7 @@ import { checkAutodetect } from "./autodetect.ts";
 import { parseRouteReflectors } from "./bgp.ts";
 import { parseHosts } from "./hosts.ts";
 import { checkKeys } from "./keys.ts";
+import { parseKubernetes } from "./kubernetes.ts";
 import {
   DEFAULTS,
   HOST_BACKENDS,
@@ -78,6 +80,7 @@ function readTopology(
   const hostOffset = parseHostOffset(raw, problems);
   const { hosts, written } = parseHosts(raw, { ...nets, hostOffset, backend }, problems);
   const pods = parsePods(raw, hosts, written, problems);
+  const kubernetes = parseKubernetes(raw, { backend, hosts, pods }, problems);
   const routeReflectors = parseRouteReflectors(raw, hosts, written, mode, problems);
   const outside = parseOutside(raw, nets, hosts, mode, problems);
   if (nets.pods) checkPoolCapacity(raw, { ...nets, pods: nets.pods }, hosts, pods, mode, problems);
@@ -105,6 +108,7 @@ function readTopology(
     stack,
     mode,
     backend,
+    kubernetes,
     underlayCidr: underlay.toCidrString(),
     underlayPrefixLength: Number(underlay.cidrPrefix.getValue()),
     ...(routed

@@ -1,7 +1,13 @@
 // The lab's plan: which namespaces, links and addresses a LabConfig means. Pure: no effects here.
 import { IPv4CidrRange } from "ip-num";
 import { etcdEndpointOf, etcdHostOf } from "../config/etcd.ts";
-import { RR_CLUSTER_ID, type HostConfig, type HostBackend, type LabConfig } from "../config/model.ts";
+import {
+  RR_CLUSTER_ID,
+  type HostConfig,
+  type HostBackend,
+  type KubernetesSetting,
+  type LabConfig,
+} from "../config/model.ts";
 import { routerAddress } from "../config/network.ts";
 import type { Mode } from "../modes.ts";
 import { hostBackends } from "../backends/index.ts";
@@ -87,6 +93,12 @@ export interface LabPlan {
   stack: string;
   mode: Mode;
   backend: HostBackend;
+  /**
+   * Who runs the pods: the lab itself (`none`) or a kubeadm cluster on the VM hosts (`kubeadm`). Code that
+   * builds or checks something differently for a cluster switches over it with a `never` default
+   * (kubernetesPath), so a new setting is a compile error wherever it must be handled.
+   */
+  kubernetes: KubernetesSetting;
   switchNetns: string;
   /** The first subnet's bridge. */
   bridge: string;
@@ -139,13 +151,33 @@ function hostRoutes(subnet: SubnetPlan): UnderlayRoute[] {
 /** A host as a plan stored by an earlier version holds it (a Verification's state): `vm?` for `machine`. */
 type StoredHost = Omit<HostPlan, "machine"> & { machine?: HostMachine; vm?: Omit<VmMachine, "kind"> };
 
-/** A plan read back from a resource's state, with every host's `machine` (older states have `vm?`). Pure. */
-export function planFromState(plan: Omit<LabPlan, "hosts"> & { hosts: StoredHost[] }): LabPlan {
+/** A plan as an earlier version stored it: `vm?` for `machine`, no `kubernetes` (it had none). */
+type StoredPlan = Omit<LabPlan, "hosts" | "kubernetes"> & {
+  hosts: StoredHost[];
+  kubernetes?: KubernetesSetting;
+};
+
+/**
+ * A plan read back from a resource's state, with every host's `machine` (older states have `vm?`) and
+ * `kubernetes` (older states, made before the setting existed, are `none`). Pure.
+ */
+export function planFromState(plan: StoredPlan): LabPlan {
   const host = ({ vm, machine, ...h }: StoredHost): HostPlan => ({
     ...h,
     machine: machine ?? (vm ? { kind: "vm", ...vm } : { kind: "netns" }),
   });
-  return { ...plan, hosts: plan.hosts.map(host) };
+  return { ...plan, kubernetes: plan.kubernetes ?? "none", hosts: plan.hosts.map(host) };
+}
+
+/**
+ * The one value of `handlers` for the plan's setting. Exhaustive by type: a `Record` over every
+ * setting, so a new setting does not compile until each caller says what it means there.
+ */
+export function kubernetesPath<T>(
+  plan: Pick<LabPlan, "kubernetes">,
+  handlers: Readonly<Record<KubernetesSetting, () => T>>,
+): T {
+  return handlers[plan.kubernetes]();
 }
 
 export function planHost(config: LabConfig, host: HostConfig, index = 0): HostPlan {
@@ -194,6 +226,7 @@ export function planLab(config: LabConfig): LabPlan {
     stack: config.stack,
     mode: config.mode,
     backend: config.backend,
+    kubernetes: config.kubernetes,
     switchNetns: netnsName(config.stack, "underlay"),
     bridge: UNDERLAY_BRIDGE,
     subnets,

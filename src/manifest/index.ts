@@ -25,3 +25,11 @@ export type { RenderOptions, RenderResult } from "./render.ts";
 export { parseManifest, readAgentSettings, toAgentSettings } from "./parse.ts";
 export type { AgentSettings, DatastoreSettings, EtcdTls, ParseOptions, ParsedManifest } from "./parse.ts";
 export { TEMPLATES_DIR, loadTemplate, templatePath } from "./load.ts";
+export {
+  AGENT_ENTRYPOINT,
+  INSTALL_CNI_ENTRYPOINT,
+  LAB_NODE_IMAGE,
+  applyLabImages,
+  upstreamImages,
+} from "./lab-images.ts";
+export type { ImageUse, LabImageResult } from "./lab-images.ts";

@@ -11,6 +11,7 @@ import {
 } from "./calico-node.ts";
 import { KNOBS, readVariant, sameValue, type Field, type Knob } from "./model.ts";
 import { ManifestError, shown, type ManifestNote, type ManifestProblem } from "./problems.ts";
+import { applyLabImages, upstreamImages } from "./lab-images.ts";
 import { birdArgFor, isCalicoNodeProbe, readProbes, versionChecksBird } from "./probes.ts";
 import { validateVariant } from "./validate.ts";
 import {
@@ -26,6 +27,11 @@ export interface RenderOptions {
   network?: LabNetwork;
   /** Names the input in error messages, e.g. a file name. */
   subject?: string;
+  /**
+   * The image knob: our calico-node image (`calico-lab/node:<tag>`) for what the lab applies to a kubeadm
+   * cluster (src/manifest/lab-images.ts). Absent: the manifest's images are left as they are.
+   */
+  nodeImage?: string;
 }
 
 export interface RenderResult {
@@ -111,7 +117,39 @@ export function renderManifest(text: string, spec: VariantSpec, opts: RenderOpti
       `renderer bug: output reads back as ${JSON.stringify(check.variant)} (problems: ${JSON.stringify(check.problems)}), wanted ${JSON.stringify(desired)}`,
     );
   }
+  if (opts.nodeImage !== undefined)
+    out = withLabImages(out, opts.nodeImage, subject, desired, changes, notes);
   return { text: out, variant: desired, changes, notes };
+}
+
+/** The image knob, then the proof: the same variant, and no image the lab would have to pull. */
+function withLabImages(
+  text: string,
+  nodeImage: string,
+  subject: string,
+  desired: CalicoVariant,
+  changes: string[],
+  notes: ManifestNote[],
+): string {
+  const r = applyLabImages(text, nodeImage, subject);
+  changes.push(...r.changes);
+  notes.push(...r.notes);
+  const left = upstreamImages(r.text);
+  if (left.length > 0) {
+    throw new ManifestError(
+      subject,
+      left.map((u) => ({
+        field: `${u.workload} container ${u.container}`,
+        value: shown(u.image),
+        message: "an image the lab does not build: there is no registry to pull it from",
+        fix: "remove this workload from the manifest, or build its image for the lab",
+      })),
+    );
+  }
+  const check = readVariant(locateCalicoNode(r.text, subject));
+  if (!sameValue(check.variant, desired) || check.problems.length > 0)
+    throw new Error(`renderer bug: the image knob changed the variant to ${JSON.stringify(check.variant)}`);
+  return r.text;
 }
 
 function applyKnob(

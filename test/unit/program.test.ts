@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import { kubeadmNotBuiltYet } from "../../src/lab/kubeadm-pending.ts";
+import { assertGolden } from "../support/golden.ts";
 
 interface Registered {
   type: string;
@@ -145,5 +147,22 @@ describe("lab program (mocked engine)", () => {
       },
     );
     assert.equal(registered.filter((r) => r.type.includes("calico-lab")).length, 0);
+  });
+
+  it("refuses a kubeadm stack before registering any resource, until the lab builds its cluster", async () => {
+    await assert.rejects(
+      runProgram({
+        "calico-lab:mode": "ipip",
+        "calico-lab:podCidr": "10.244.0.0/16",
+        "calico-lab:backend": "vm",
+        "calico-lab:kubernetes": "kubeadm",
+      }),
+      (e: Error) => {
+        assert.ok(e.message.includes(kubeadmNotBuiltYet("bgp")), e.message);
+        return true;
+      },
+    );
+    assert.equal(registered.filter((r) => r.type.includes("calico-lab")).length, 0);
+    await assertGolden("config/kubernetes-kubeadm-not-built-yet.txt", kubeadmNotBuiltYet("ipip-k8s") + "\n");
   });
 });

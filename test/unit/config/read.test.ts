@@ -60,6 +60,25 @@ describe("lab config", () => {
     assert.equal(vm.config.backend, "vm");
   });
 
+  it("is no Kubernetes cluster by default; kubeadm on VM hosts in any mode", () => {
+    const none = readLabConfig("bgp", {});
+    assert.ok(none.ok);
+    assert.equal(none.config.kubernetes, "none");
+    for (const mode of ["ipip", "bgp", "vxlan", "crosssubnet"]) {
+      const r = readLabConfig("k8s", { backend: "vm", kubernetes: "kubeadm", mode });
+      assert.ok(r.ok, `${mode}: ${JSON.stringify(!r.ok && r.problems)}`);
+      assert.equal(r.config.kubernetes, "kubeadm");
+    }
+    // The seeds' label, node-role.kubernetes.io/... is for kubectl; prefixes kubelet owns are its to set.
+    const own = readLabConfig("k8s", {
+      backend: "vm",
+      kubernetes: "kubeadm",
+      hosts: ["master", { name: "w", labels: { "node.kubernetes.io/pool": "a" } }],
+      pods: [{ name: "p", host: "w" }],
+    });
+    assert.ok(own.ok, JSON.stringify(!own.ok && own.problems));
+  });
+
   it("places pods by nodeSelector on the first host with those labels", () => {
     const r = readLabConfig("bgp", { pods: [{ name: "p", nodeSelector: { worker: "no-2" } }] });
     assert.ok(r.ok);
@@ -86,6 +105,28 @@ describe("lab config", () => {
   const bad: Record<string, { stack?: string; raw: Record<string, unknown>; keys?: string[] }> = {
     "unknown-mode": { raw: { mode: "ipipp" } },
     "unknown-backend": { raw: { backend: "qemu" } },
+    "kubernetes-unknown": { raw: { backend: "vm", kubernetes: "k3s" } },
+    "kubernetes-on-netns": { raw: { kubernetes: "kubeadm" } },
+    "kubernetes-pod-on-master": {
+      raw: {
+        backend: "vm",
+        kubernetes: "kubeadm",
+        pods: [
+          { name: "p1", host: "master" },
+          { name: "p2", nodeSelector: { worker: "no-2" } },
+        ],
+      },
+    },
+    "kubernetes-label-kubelet-may-not-set": {
+      raw: {
+        backend: "vm",
+        kubernetes: "kubeadm",
+        hosts: [
+          "master",
+          { name: "worker-1", labels: { "node-role.kubernetes.io/worker": "", worker: "no-1" } },
+        ],
+      },
+    },
     "too-many-vm-hosts": {
       raw: { backend: "vm", hosts: Array.from({ length: 9 }, (_, i) => ({ name: `h${i + 1}` })) },
     },

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { ROUTED_LAB } from "../../support/lab-fixtures.ts";
 import { readLabConfig as parseLabConfig } from "../../../src/config/read.ts";
 import {
+  kubernetesPath,
   planFromState,
   planLab,
   sameSubnetHosts,
@@ -79,6 +80,23 @@ describe("lab plan", () => {
     assert.deepEqual(planFromState(stored(vp)), vp);
     assert.deepEqual(planFromState(stored(plan)), plan);
     assert.deepEqual(planFromState(vp), vp, "a plan stored now reads back as it is");
+  });
+
+  it("carries the Kubernetes setting; a plan stored before it existed reads back as none", () => {
+    assert.equal(plan.kubernetes, "none");
+    const k = parseLabConfig("k8s", { backend: "vm", kubernetes: "kubeadm" });
+    assert.ok(k.ok);
+    const kp = planLab(k.config);
+    assert.equal(kp.kubernetes, "kubeadm");
+    assert.deepEqual(planFromState(kp), kp);
+    const { kubernetes: _k, ...older } = plan;
+    assert.deepEqual(planFromState(older), plan);
+  });
+
+  it("branches on the setting through one exhaustive table", () => {
+    const paths = { none: () => "lab pods", kubeadm: () => "kubelet pods" };
+    assert.equal(kubernetesPath(plan, paths), "lab pods");
+    assert.equal(kubernetesPath({ kubernetes: "kubeadm" }, paths), "kubelet pods");
   });
 
   it("pings every ordered pair of distinct hosts", () => {

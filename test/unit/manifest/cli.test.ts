@@ -53,6 +53,14 @@ describe("render-manifest", () => {
     },
   );
 
+  it("renders what the lab applies to a kubeadm stack with --node-image", () => {
+    const r = run(["--stack", "ipip-k8s", "--node-image", "calico-lab/node:v0.1.0"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /image: "calico-lab\/node:v0.1.0"\n {10}imagePullPolicy: Never\n/);
+    assert.doesNotMatch(r.stdout, /calico-kube-controllers|image: calico\//);
+    assert.match(r.stderr, /note: calico-kube-controllers: dropped from the applied manifest/);
+  });
+
   it("writes a stack's variant to stdout", () => {
     const r = run(["--stack", "bgp", "-q"]);
     assert.equal(r.code, 0, r.stderr);
