@@ -8,7 +8,8 @@ import { formatProblems } from "./problems.ts";
 import { Lab } from "./lab/components.ts";
 import { LabFile, RunFolder } from "./lab/resources.ts";
 import { kubernetesPath, planLab } from "./lab/topology.ts";
-import { kubeadmNotBuiltYet } from "./lab/kubeadm-pending.ts";
+import { manifestImageRef, readClusterImages, IMAGES_DIR } from "./lab/cluster-images.ts";
+import { labDaemonSet } from "./kubernetes/daemonset.ts";
 import { hostBackends } from "./backends/index.ts";
 import { degradable, degradedMessage, preflight } from "./agent/felix/preflight.ts";
 import { loadTemplate, renderManifest } from "./manifest/index.ts";
@@ -44,18 +45,29 @@ export async function main() {
   // Rejected at preview, before anything is created, with every problem listed.
   if (!checked.ok) throw new pulumi.RunError(formatProblems(`stack "${stack}"`, checked.problems));
   const { config, variant, network } = checked;
-  kubernetesPath(config, {
+  // A kubeadm cluster's images must all be built (scripts/setup --kubernetes) before anything is created.
+  const images = kubernetesPath(config, {
     none: () => undefined,
     kubeadm: () => {
-      throw new pulumi.RunError(kubeadmNotBuiltYet(stack));
+      const read = readClusterImages(stack, process.env.CALICO_LAB_IMAGES_DIR ?? IMAGES_DIR);
+      if (!read.ok) throw new pulumi.RunError(read.message);
+      return read.images;
     },
   });
+  const runDir = stackRunDir(stack);
+  const manifestPath = join(runDir, "calico.yaml");
 
-  // The manifest is the one source of truth: the agent reads its settings from this file.
-  const manifest = renderManifest(loadTemplate("etcdv3"), variant, {
+  // The manifest is the one source of truth: the agent reads its settings from this file. With kubeadm it is
+  // also what kubectl applies: our calico-node image, and the lab's mounts for the agent in it.
+  const rendered = renderManifest(loadTemplate("etcdv3"), variant, {
     network,
     subject: `stack "${stack}"`,
+    ...(images ? { nodeImage: manifestImageRef(images.calicoNode.ref) } : {}),
   });
+  for (const n of images ? rendered.notes : []) void pulumi.log.info(`calico.yaml: ${n.field}: ${n.message}`);
+  const manifest = images
+    ? { ...rendered, text: labDaemonSet(rendered.text, { runDir, manifestPath, stack }) }
+    : rendered;
   // Kernel features the mode needs, probed in a throwaway namespace: refused before anything is created.
   // Only when the hosts run on this kernel (hostBackends): a VM host's agent runs its own preflight there.
   if (hostBackends[config.backend].thisKernel && process.env.CALICO_LAB_SKIP_PREFLIGHT !== "1") {
@@ -67,11 +79,10 @@ export async function main() {
   }
 
   const plan = planLab(config);
-  const runDir = stackRunDir(stack);
   const runFolder = new RunFolder("run-folder", { path: runDir });
   const manifestFile = new LabFile(
     "calico-yaml",
-    { path: join(runDir, "calico.yaml"), content: manifest.text },
+    { path: manifestPath, content: manifest.text },
     { dependsOn: [runFolder] },
   );
   const lab = new Lab(stack, plan, {
@@ -80,6 +91,7 @@ export async function main() {
     runFolder,
     variant,
     runDir,
+    ...(images ? { images } : {}),
   });
   const v = lab.verification;
 

@@ -3,15 +3,37 @@
 # k8s.io/kubernetes replaces each k8s.io/* staging module with ./staging/src/…, which its module zip does not
 # hold: a wrapper module requires it and replaces each staging module with its published k8s.io/<name>
 # v0.<minor>.<patch> instead. The version is stamped as the Kubernetes build does (kubeadm derives image tags
-# and version checks from it). Usage: build-kubernetes.sh <root> <version> <crictl version> <binaries…>
+# and version checks from it). etcd, kubeadm's external etcd (kube-apiserver v1.34 needs 3.5 or later; Debian
+# has 3.4), is built the same way from go.etcd.io/etcd/server/v3.
+# Usage: build-kubernetes.sh [--check] <root> <kubernetes version> <crictl version> <etcd version>
+#   --check: exit 0 when everything is built at these versions, 1 otherwise (builds nothing).
 set -euo pipefail
-root=$1 version=$2 crictl=$3; shift 3
+check=false
+if [ "${1:-}" = --check ]; then check=true; shift; fi
+root=$1 version=$2 crictl=$3 etcd=$4
+set -- kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler
 out="$root/.tools/k8s/bin" src="$root/.tools/src/kubernetes" log="$root/.tools/kubernetes.build.log"
 stamp="$out/.version" want="kubernetes@$version crictl@$crictl $*"
-if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-  ok=true; for b in "$@" crictl; do [ -x "$out/$b" ] || ok=false; done
-  $ok && exit 0
-fi
+estamp="$out/.etcd-version" ewant="etcd@$etcd"
+k8s_built() {
+  [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] || return 1
+  for b in "$@" crictl; do [ -x "$out/$b" ] || return 1; done
+}
+etcd_built() { [ "$(cat "$estamp" 2>/dev/null)" = "$ewant" ] && [ -x "$out/etcd" ]; }
+build_etcd() { # a wrapper module with a main calling etcdmain, as etcd's own main.go does
+  local esrc="$root/.tools/src/etcd"
+  command -v go >/dev/null || { echo "Go is needed to build etcd $etcd from the Go module proxy" >&2; exit 1; }
+  mkdir -p "$out" && rm -rf "$esrc" && mkdir -p "$esrc"
+  printf 'module calico-lab/tools/etcd\n\ngo 1.24\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$etcd" > "$esrc/go.mod"
+  printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' > "$esrc/main.go"
+  (cd "$esrc" && GOFLAGS=-mod=mod go mod tidy >>"$log" 2>&1 \
+    && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/etcd" . >>"$log" 2>&1) \
+    || { echo "building etcd $etcd failed; see $log" >&2; exit 1; }
+  echo "$ewant" > "$estamp"
+}
+if k8s_built "$@" && etcd_built; then exit 0; fi
+$check && exit 1
+if k8s_built "$@"; then build_etcd; exit 0; fi
 command -v go >/dev/null || { echo "Go is needed to build Kubernetes $version from the Go module proxy" >&2; exit 1; }
 minor=${version#v1.}; staging=v0.$minor
 mkdir -p "$out" && rm -rf "$src" && mkdir -p "$src" && : > "$log"
@@ -50,4 +72,13 @@ CGO_ENABLED=0 go build -trimpath -o "$out/" -ldflags "$ld" "${pkgs[@]}" >>"$log"
   || { echo "building Kubernetes $version failed; see $log" >&2; exit 1; }
 CGO_ENABLED=0 go build -trimpath -o "$out/crictl" -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$crictl" \
   sigs.k8s.io/cri-tools/cmd/crictl >>"$log" 2>&1 || { echo "building crictl $crictl failed; see $log" >&2; exit 1; }
+# etcd: its own wrapper (a main calling etcdmain, as etcd's own main.go does).
+esrc="$root/.tools/src/etcd"
+rm -rf "$esrc" && mkdir -p "$esrc"
+printf 'module calico-lab/tools/etcd\n\ngo 1.24\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$etcd" > "$esrc/go.mod"
+printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' > "$esrc/main.go"
+(cd "$esrc" && GOFLAGS=-mod=mod go mod tidy >>"$log" 2>&1 \
+  && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=calico-lab" -o "$out/etcd" . >>"$log" 2>&1) \
+  || { echo "building etcd $etcd failed; see $log" >&2; exit 1; }
 echo "$want" > "$stamp"
+etcd_built || build_etcd

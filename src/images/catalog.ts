@@ -3,6 +3,7 @@
 // bundles, and each guest imports the archives under the names the manifests and kubeadm use.
 import { createHash } from "node:crypto";
 import type { RunConfig } from "./oci.ts";
+import { PROBE_PATH, PROBE_SCRIPT } from "../kubernetes/probe.ts";
 
 /** Where a layer's files come from. Paths without a leading "/" are relative to the project root. */
 export type LayerSource =
@@ -203,6 +204,13 @@ function calicoLayer(): LayerSpec {
       // The command of the install-cni init container in Calico's v3.8–v3.11 manifests.
       { kind: "symlink", path: "/install-cni.sh", target: "usr/local/bin/install-cni" },
       { kind: "text", path: `${CNI_BIN_DIR}/calico`, content: CNI_LAUNCHER, mode: 0o755 },
+      // The CNI config chains portmap after calico (Calico's manifests do): install-cni copies it too.
+      { kind: "host", from: "/usr/lib/cni/portmap", to: `${CNI_BIN_DIR}/portmap`, mode: 0o755 },
+      // A shell for the probes: kubelet runs them every few seconds, and a node process per probe would cost
+      // seconds of CPU each under emulation (src/kubernetes/probe.ts).
+      { kind: "host", from: "/usr/bin/busybox", to: "/usr/bin/busybox", mode: 0o755 },
+      ...(["sh", "grep", "test", "cat"] as const).map((a): LayerSource => ({ kind: "symlink", path: `/usr/bin/${a}`, target: "busybox" })),
+      { kind: "text", path: PROBE_PATH, content: PROBE_SCRIPT, mode: 0o755 },
       { kind: "bundle", name: "cni", to: `${CNI_APP_ROOT}/dist/bin/cni.mjs` },
       { kind: "packageFiles", from: "node_modules/etcd3", to: `${CNI_APP_ROOT}/node_modules/etcd3`, files: ETCD3_FILES },
     ],

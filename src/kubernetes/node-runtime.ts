@@ -14,6 +14,8 @@ import { scaledMs } from "../lab/timeouts.ts";
 
 /** Where scripts/setup puts Kubernetes' binaries (kubeadm, kubelet, kubectl, crictl, the control plane's). */
 export const K8S_BIN_DIR = join(REPO_ROOT, ".tools", "k8s", "bin");
+/** etcd 3.6 (scripts/setup --kubernetes): the cluster's external etcd, which holds Calico's data too. */
+export const K8S_ETCD = join(K8S_BIN_DIR, "etcd");
 /** kubeadm's systemd drop-in, for hosts without systemd. */
 export const KUBELET_RUN = join(REPO_ROOT, "scripts", "lib", "kubelet-run");
 /** containerd's root in the guest: a tmpfs of its own (overlayfs cannot stack on the guest's overlay). */

@@ -16,12 +16,16 @@ import {
   type OutputRef,
 } from "./graph.ts";
 import type { CalicoVariant } from "../manifest/index.ts";
+import type { ClusterImages } from "./cluster-graph.ts";
 import { checksVersion } from "../verify/checks/version.ts";
 import {
   Agent,
   Bridge,
   CalicoResources,
   Etcd,
+  KubeCalico,
+  KubeNode,
+  KubePod,
   NetworkNamespace,
   OutsideRouter,
   Pod,
@@ -40,6 +44,8 @@ export interface LabOptions {
   /** Run folder of the stack: .lab/<stack>, and the resource that removes it last. */
   runDir: string;
   runFolder: pulumi.Resource;
+  /** A kubeadm cluster's images (plan.kubernetes kubeadm). */
+  images?: ClusterImages;
 }
 
 type Args<K extends LabKind> = { [P in keyof LabInputs[K]]: pulumi.Input<LabInputs[K][P]> };
@@ -60,6 +66,9 @@ const RESOURCE_CLASSES: { [K in LabKind]: ResourceClass<Args<K>> } = {
   agent: Agent,
   outsideRouter: OutsideRouter,
   pod: Pod,
+  kubeNode: KubeNode,
+  kubeCalico: KubeCalico,
+  kubePod: KubePod,
   verification: Verification,
 };
 
@@ -82,7 +91,7 @@ class LabGroupComponent extends pulumi.ComponentResource {
  */
 export class Lab extends pulumi.ComponentResource {
   readonly resources = new Map<string, pulumi.Resource>();
-  readonly pods: Pod[] = [];
+  readonly pods: (Pod | KubePod)[] = [];
   readonly verification: Verification;
 
   constructor(name: string, plan: LabPlan, o: LabOptions, opts?: pulumi.ComponentResourceOptions) {
@@ -91,6 +100,7 @@ export class Lab extends pulumi.ComponentResource {
       variant: o.variant,
       runDir: o.runDir,
       checksVersion: checksVersion(),
+      ...(o.images ? { images: o.images } : {}),
     });
     const external = new Map<string, pulumi.Resource>([
       [EXTERNAL.manifest, o.manifestReady],
@@ -124,7 +134,7 @@ export class Lab extends pulumi.ComponentResource {
         ...(node.dependsOn.length > 0 ? { dependsOn: node.dependsOn.map(resource) } : {}),
       });
       this.resources.set(node.name, r);
-      if (r instanceof Pod) this.pods.push(r);
+      if (r instanceof Pod || r instanceof KubePod) this.pods.push(r);
     }
     this.verification = resource("verify") as Verification;
     this.registerOutputs({});

@@ -15,8 +15,15 @@ import type { PodInputs } from "./providers/pod-handler.ts";
 import type { UnderlayPortInputs } from "./providers/underlay-port-handler.ts";
 import type { VerificationInputs } from "./providers/verification-handler.ts";
 import type { VmHostInputs } from "./providers/vm-host-handler.ts";
+import type { KubeNodeInputs } from "./providers/kube-node-handler.ts";
+import type { KubeCalicoInputs } from "./providers/kube-calico-handler.ts";
+import type { KubePodInputs } from "./providers/kube-pod-handler.ts";
+import { clusterNodes, KUBE_MASTER_MEMORY, KUBE_WORKER_MEMORY, type ClusterImages } from "./cluster-graph.ts";
+import { manifestImageRef } from "./cluster-images.ts";
+import { CONTAINERD_ROOT, K8S_ETCD } from "../kubernetes/node-runtime.ts";
 import { bgpResources, outsideBirdConf, poolResource } from "./calico-resources.ts";
 import type { HostPlan, LabPlan } from "./topology.ts";
+import { kubernetesPath } from "./topology.ts";
 import { ECHO_PORT, underlayRouteArgs } from "./topology.ts";
 
 /** An input that is another resource's output, known once that resource exists. */
@@ -54,6 +61,9 @@ export interface LabInputs {
   agent: AgentInputs;
   outsideRouter: OutsideRouterInputs;
   pod: PodInputs;
+  kubeNode: KubeNodeInputs;
+  kubeCalico: KubeCalicoInputs;
+  kubePod: KubePodInputs;
   verification: VerificationInputs;
 }
 export type LabKind = keyof LabInputs;
@@ -87,6 +97,8 @@ export interface LabGraphOptions {
   runDir: string;
   /** The digest of the verification code (src/verify/checks/version.ts checksVersion). */
   checksVersion: string;
+  /** A kubeadm cluster's images (plan.kubernetes kubeadm; program.ts reads them from .tools/images). */
+  images?: ClusterImages;
 }
 
 const UNDERLAY: LabGroup = { type: "calico-lab:lab:Underlay", name: "underlay" };
@@ -207,6 +219,16 @@ function vmHostNodes(
   runDir: string,
 ): { nodes: LabNode[]; port: string } {
   const name = `${h.name}-vm`;
+  // A Kubernetes node holds the images twice (content and snapshots) on tmpfs, the master a control plane.
+  const kube = kubernetesPath(plan, {
+    none: () => ({}),
+    kubeadm: () => ({
+      memory: h === plan.hosts[0] ? KUBE_MASTER_MEMORY : KUBE_WORKER_MEMORY,
+      // The control plane starts in minutes under TCG on one vCPU; two halve it.
+      ...(h === plan.hosts[0] ? { cpus: 2 } : {}),
+      tmpfs: [CONTAINERD_ROOT],
+    }),
+  });
   return {
     port: name,
     nodes: [
@@ -226,6 +248,7 @@ function vmHostNodes(
           mtu: plan.mtu,
           // Not the agent's run dir: the agent's delete removes that while the VM still runs.
           runDir: join(runDir, `vm-${h.name}`),
+          ...kube,
         },
         dependsOn: [bridges.get(h.bridge)!],
       },
@@ -251,6 +274,8 @@ export function labGraph(plan: LabPlan, o: LabGraphOptions): LabGraph {
         address: plan.etcd.address,
         runDir: o.runDir,
         ...(masterMachine.kind === "vm" ? { dataDir: masterMachine.etcdDataDir } : {}),
+        // Kubernetes keeps its objects there too, and kube-apiserver v1.34 needs etcd 3.5 or later.
+        ...kubernetesPath(plan, { none: () => ({}), kubeadm: () => ({ binary: K8S_ETCD }) }),
       },
       dependsOn: [machines[0]!.port, EXTERNAL.runFolder],
     },
@@ -265,6 +290,70 @@ export function labGraph(plan: LabPlan, o: LabGraphOptions): LabGraph {
       dependsOn: ["etcd"],
     },
   );
+  const lab = kubernetesPath(plan, {
+    none: () => labDaemonNodes(plan, o, machines, underlay.ready, manifestPath, limits.agentReadyMs),
+    kubeadm: () => {
+      if (!o.images) throw new Error("a kubeadm lab's graph needs its images (LabGraphOptions.images)");
+      const c = clusterNodes({
+        plan,
+        runDir: o.runDir,
+        images: o.images,
+        machines: machines.map((m) => m.port),
+        outsidePort: outside.port,
+        ready: [...underlay.ready, "etcd", "bgp-config"],
+      });
+      return { nodes: c.nodes, calicoNodes: [c.calico], pods: c.pods };
+    },
+  });
+  nodes.push(...lab.nodes.filter((n: LabNode) => n.kind !== "pod" && n.kind !== "kubePod"));
+  const routers: string[] = [];
+  if (plan.outside.asNumber !== undefined) {
+    routers.push("outside-router");
+    nodes.push({
+      kind: "outsideRouter",
+      name: "outside-router",
+      inputs: {
+        netns: plan.outside.netns,
+        runDir: o.runDir,
+        birdConf: outsideBirdConf(plan, o.variant.asNumber),
+      },
+      dependsOn: [outside.port, EXTERNAL.runFolder, ...lab.calicoNodes],
+    });
+  }
+  nodes.push(...lab.nodes.filter((n: LabNode) => n.kind === "pod" || n.kind === "kubePod"));
+  nodes.push({
+    kind: "verification",
+    name: "verify",
+    inputs: {
+      plan,
+      pods: plan.pods.map((p) => ({
+        name: p.name,
+        ip: outputRef(p.name, "ip"),
+        host: p.host,
+        server: p.server,
+      })),
+      runDir: o.runDir,
+      deadlineMs: limits.verifyDeadlineMs,
+      checksVersion: o.checksVersion,
+      ...(o.images ? { cluster: { nodeImage: manifestImageRef(o.images.calicoNode.ref) } } : {}),
+    },
+    // After the pool and BGP resources too: a mode switch changes them and the checks in one update,
+    // and the checks must see the new pool applied, not race it.
+    dependsOn: [...plan.pods.map((p) => p.name), outside.port, EXTERNAL.runFolder, "bgp-config", ...routers],
+  });
+  return { nodes };
+}
+
+/** The lab's own calico-node daemons and its pods, wired by the CNI plugin as kubelet would (no Kubernetes). */
+function labDaemonNodes(
+  plan: LabPlan,
+  o: LabGraphOptions,
+  machines: { port: string }[],
+  underlayReady: string[],
+  manifestPath: OutputRef,
+  agentReadyMs: number | undefined,
+): { nodes: LabNode[]; calicoNodes: string[]; pods: string[] } {
+  const nodes: LabNode[] = [];
   const agents = plan.hosts.map((h) => `${h.name}-calico-node`);
   plan.hosts.forEach((h, i) =>
     nodes.push({
@@ -279,25 +368,11 @@ export function labGraph(plan: LabPlan, o: LabGraphOptions): LabGraph {
         underlayRoutes: h.routes,
         ...(h.rrClusterId ? { rrClusterId: h.rrClusterId } : {}),
         ...(h.machine.kind === "vm" ? { socketDir: h.machine.socketDir } : {}),
-        ...(limits.agentReadyMs ? { readyTimeoutMs: limits.agentReadyMs } : {}),
+        ...(agentReadyMs ? { readyTimeoutMs: agentReadyMs } : {}),
       },
-      dependsOn: [machines[i]!.port, ...underlay.ready, "etcd", "bgp-config", EXTERNAL.manifest],
+      dependsOn: [machines[i]!.port, ...underlayReady, "etcd", "bgp-config", EXTERNAL.manifest],
     }),
   );
-  const routers: string[] = [];
-  if (plan.outside.asNumber !== undefined) {
-    routers.push("outside-router");
-    nodes.push({
-      kind: "outsideRouter",
-      name: "outside-router",
-      inputs: {
-        netns: plan.outside.netns,
-        runDir: o.runDir,
-        birdConf: outsideBirdConf(plan, o.variant.asNumber),
-      },
-      dependsOn: [outside.port, EXTERNAL.runFolder, ...agents],
-    });
-  }
   for (const p of plan.pods) {
     const hostIndex = plan.hosts.findIndex((h) => h.name === p.host);
     nodes.push({
@@ -318,26 +393,7 @@ export function labGraph(plan: LabPlan, o: LabGraphOptions): LabGraph {
       dependsOn: [agents[hostIndex]!, EXTERNAL.runFolder],
     });
   }
-  nodes.push({
-    kind: "verification",
-    name: "verify",
-    inputs: {
-      plan,
-      pods: plan.pods.map((p) => ({
-        name: p.name,
-        ip: outputRef(p.name, "ip"),
-        host: p.host,
-        server: p.server,
-      })),
-      runDir: o.runDir,
-      deadlineMs: limits.verifyDeadlineMs,
-      checksVersion: o.checksVersion,
-    },
-    // After the pool and BGP resources too: a mode switch changes them and the checks in one update,
-    // and the checks must see the new pool applied, not race it.
-    dependsOn: [...plan.pods.map((p) => p.name), outside.port, EXTERNAL.runFolder, "bgp-config", ...routers],
-  });
-  return { nodes };
+  return { nodes, calicoNodes: agents, pods: plan.pods.map((p) => p.name) };
 }
 
 /** Plain data with each OutputRef replaced by what `output` makes of it (a Pulumi Output, a value). */

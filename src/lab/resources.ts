@@ -13,6 +13,9 @@ import type { RunFolderInputs } from "./providers/run-folder-handler.ts";
 import type { UnderlayPortInputs } from "./providers/underlay-port-handler.ts";
 import type { VerificationInputs, VerificationOutputs } from "./providers/verification-handler.ts";
 import type { VmHostInputs } from "./providers/vm-host-handler.ts";
+import type { KubeNodeInputs, KubeNodeOutputs } from "./providers/kube-node-handler.ts";
+import type { KubeCalicoInputs } from "./providers/kube-calico-handler.ts";
+import type { KubePodInputs, KubePodOutputs } from "./providers/kube-pod-handler.ts";
 import { providerFor } from "./providers/dynamic.ts";
 
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
@@ -58,6 +61,25 @@ export type OutsideRouter = InstanceType<typeof OutsideRouter>;
 /** A pod: a namespace wired by the CNI plugin as a kubelet would; `ip` is the address IPAM gave it. */
 export const Pod = labResource<PodInputs, PodOutputs>("pod", "Pod", ["ip", "hostInterface"]);
 export type Pod = InstanceType<typeof Pod>;
+
+/** A Kubernetes node on a lab host: containerd, kubelet, kubeadm init (master) or join. */
+export const KubeNode = labResource<KubeNodeInputs, KubeNodeOutputs>("kubeNode", "KubernetesNode", [
+  "bootstrapToken",
+  "caCertHash",
+]);
+export type KubeNode = InstanceType<typeof KubeNode>;
+
+/** The rendered calico.yaml applied to the cluster with kubectl, calico-node rolled out. */
+export const KubeCalico = labResource<KubeCalicoInputs>("kubeCalico", "KubernetesCalico");
+export type KubeCalico = InstanceType<typeof KubeCalico>;
+
+/** A stack's pod as a Kubernetes pod, scheduled by kubelet on its host; `ip` is the address IPAM gave it. */
+export const KubePod = labResource<KubePodInputs, KubePodOutputs>("kubePod", "KubernetesPod", [
+  "ip",
+  "hostInterface",
+  "sandboxNetns",
+]);
+export type KubePod = InstanceType<typeof KubePod>;
 
 export const UnderlayPort = labResource<UnderlayPortInputs>("underlayPort", "UnderlayPort");
 export type UnderlayPort = InstanceType<typeof UnderlayPort>;

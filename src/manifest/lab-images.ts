@@ -5,7 +5,7 @@
 //
 // The contract with the image (docs/kubernetes.md): /usr/local/bin/calico-node is our agent's entrypoint,
 // upstream's start_runit equivalent, reading calico-node's environment, and it answers the probe flags
-// (-felix-live, -felix-ready, -bird-ready, -bird-live); /opt/cni/bin/install is upstream's install-cni
+// (-felix-live, -felix-ready, -bird-ready, -bird-live); /usr/local/bin/install-cni is upstream's install-cni
 // equivalent (CNI binaries into /host/opt/cni/bin, CNI_NETWORK_CONFIG into
 // /host/etc/cni/net.d/$CNI_CONF_NAME).
 import {
@@ -28,7 +28,7 @@ export const LAB_NODE_IMAGE = /^calico-lab\/node:[A-Za-z0-9_][A-Za-z0-9_.-]{0,12
 export const LAB_IMAGE = /^calico-lab\/[a-z0-9]+(?:[._-][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** The image's entrypoints (docs/kubernetes.md). */
 export const AGENT_ENTRYPOINT = "/usr/local/bin/calico-node";
-export const INSTALL_CNI_ENTRYPOINT = "/opt/cni/bin/install";
+export const INSTALL_CNI_ENTRYPOINT = "/usr/local/bin/install-cni";
 export const INSTALL_CNI = "install-cni";
 /**
  * The host's named network namespaces: our agent finds which lab host it is by matching its own network

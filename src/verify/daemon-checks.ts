@@ -20,6 +20,9 @@ import {
   type ProcessState,
 } from "./daemons.ts";
 import type { DatastoreRead } from "./snapshot.ts";
+import { kubernetesPath } from "../lab/topology.ts";
+import { kubectlReach } from "../lab/cluster-graph.ts";
+import { calicoNodeState, readCluster, type ClusterRead } from "./kubernetes.ts";
 
 type Check = CheckResult<"daemons">;
 
@@ -109,11 +112,24 @@ export async function verifyDaemons(
     ),
   );
   checks.push(etcdAnswersCheck(plan.etcd.endpoint, datastore));
+  // A kubeadm lab's calico-node is a pod of its DaemonSet: kubelet runs it, kubectl says how it is.
+  const cluster = await kubernetesPath<Promise<ClusterRead | undefined>>(plan, {
+    none: async () => undefined,
+    kubeadm: () => readCluster(kubectlReach(plan, o.runDir)),
+  });
   for (const h of plan.hosts) {
     const dir = o.hostRunDir(h.name);
     const pidsHere = hostBackends[h.machine.kind].thisKernel;
-    const agent = await probeProcess(join(dir, "agent.pid"), agentArgv(dir));
     const claim = await readAgentClaim(dir);
+    if (cluster) {
+      checks.push(calicoNodePodCheck(h.name, cluster, agentNotReady(claim, undefined)));
+      if (o.birdOn(h.name)) {
+        const socket = birdSocketOf(dir, claim);
+        checks.push(birdCheck(`BIRD on ${h.name}`, undefined, socket, await birdAnswers(h.netns, socket)));
+      }
+      continue;
+    }
+    const agent = await probeProcess(join(dir, "agent.pid"), agentArgv(dir));
     // The status names the daemon's own pid: it must be alive too (a supervisor may stand in agent.pid).
     // A VM host's status.json names the agent's pid inside the VM, which this machine cannot see: there the
     // local vm-exec that stands for it is the process, and its supervisor rewrites the status if it dies.
@@ -137,6 +153,30 @@ export async function verifyDaemons(
     checks.push(birdCheck(`BIRD on ${h.name}`, bird, socket, silent));
   }
   return checks;
+}
+
+/** calico-node as its DaemonSet's pod on the host: Running and ready (kubectl), and ready by its status.json. Pure. */
+export function calicoNodePodCheck(host: string, cluster: ClusterRead, notReady: string | undefined): Check {
+  const what = `calico-node on ${host}`;
+  const pod = cluster.ok
+    ? calicoNodeState(cluster.calicoNodes.find((p) => p.spec?.nodeName === host))
+    : undefined;
+  const seen = !cluster.ok
+    ? `kubectl could not list calico-node's pods: ${cluster.reason}`
+    : !pod!.ok
+      ? pod!.seen
+      : notReady !== undefined
+        ? `${pod!.seen}, but not ready: ${notReady}`
+        : pod!.seen;
+  const c = check(
+    "daemons",
+    `${what} is running and ready`,
+    cluster.ok && pod!.ok && notReady === undefined,
+    "its DaemonSet's pod Running and ready; status.json ready",
+    seen,
+  );
+  if (cluster.ok && pod!.ok && notReady !== undefined) NOT_READY.add(c);
+  return c;
 }
 
 /** What a refresh or a diff sees without a packet: the daemons that are not alive and ready. */

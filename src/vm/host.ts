@@ -43,6 +43,8 @@ export interface VmHostSpec {
   /** Host folder for vm-run's pid file and console log. */
   runDir: string;
   memory?: string;
+  /** Virtual CPUs (default 1). */
+  cpus?: number;
   /** Folders inside the guest that get a fresh tmpfs of their own (containerd's root: overlayfs cannot
    * nest its layers on the guest's overlay root). */
   tmpfs?: readonly string[];
@@ -127,7 +129,7 @@ export async function startVmHost(spec: VmHostSpec): Promise<void> {
         "--mem",
         spec.memory ?? "1024M",
         "--cpus",
-        "1",
+        String(spec.cpus ?? 1),
         ...(spec.tmpfs ?? []).flatMap((d) => ["--tmpfs", d]),
         "--timeout",
         String(7 * 24 * 3600),

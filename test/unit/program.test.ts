@@ -1,8 +1,11 @@
 // The resource graph under pulumi.runtime.setMocks: what `pulumi up` would register, without touching the machine.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { kubeadmNotBuiltYet } from "../../src/lab/kubeadm-pending.ts";
+import { readClusterImages } from "../../src/lab/cluster-images.ts";
 import { assertGolden } from "../support/golden.ts";
 
 interface Registered {
@@ -149,20 +152,34 @@ describe("lab program (mocked engine)", () => {
     assert.equal(registered.filter((r) => r.type.includes("calico-lab")).length, 0);
   });
 
-  it("refuses a kubeadm stack before registering any resource, until the lab builds its cluster", async () => {
-    await assert.rejects(
-      runProgram({
-        "calico-lab:mode": "ipip",
-        "calico-lab:podCidr": "10.244.0.0/16",
-        "calico-lab:backend": "vm",
-        "calico-lab:kubernetes": "kubeadm",
-      }),
-      (e: Error) => {
-        assert.ok(e.message.includes(kubeadmNotBuiltYet("bgp")), e.message);
-        return true;
-      },
-    );
-    assert.equal(registered.filter((r) => r.type.includes("calico-lab")).length, 0);
-    await assertGolden("config/kubernetes-kubeadm-not-built-yet.txt", kubeadmNotBuiltYet("ipip-k8s") + "\n");
+  it("refuses a kubeadm stack whose images are not built, before registering any resource", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "calico-lab-no-images-"));
+    process.env.CALICO_LAB_IMAGES_DIR = empty;
+    try {
+      await assert.rejects(
+        runProgram({
+          "calico-lab:mode": "ipip",
+          "calico-lab:podCidr": "10.244.0.0/16",
+          "calico-lab:backend": "vm",
+          "calico-lab:kubernetes": "kubeadm",
+        }),
+        (e: Error) => {
+          assert.match(e.message, /the cluster's images are not built: pause, kube-apiserver/);
+          assert.match(e.message, /fix: bash scripts\/setup --kubernetes/);
+          return true;
+        },
+      );
+      assert.equal(registered.filter((r) => r.type.includes("calico-lab")).length, 0);
+      const read = readClusterImages("ipip-k8s", empty);
+      assert.equal(read.ok, false);
+      if (!read.ok)
+        await assertGolden(
+          "config/kubernetes-images-missing.txt",
+          read.message.replace(empty, "<images>") + "\n",
+        );
+    } finally {
+      delete process.env.CALICO_LAB_IMAGES_DIR;
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

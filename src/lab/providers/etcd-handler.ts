@@ -13,6 +13,8 @@ export interface EtcdInputs {
   runDir: string;
   /** Where etcd keeps its data (default <runDir>/etcd-data; a VM master's: a tmpfs inside the VM). */
   dataDir?: string;
+  /** The etcd to run (default Debian's /usr/bin/etcd; a kubeadm cluster's: 3.6, which kube-apiserver needs). */
+  binary?: string;
 }
 
 export interface EtcdOutputs extends EtcdInputs {
@@ -23,7 +25,12 @@ export interface EtcdOutputs extends EtcdInputs {
 const NAME = "etcd";
 
 function options(i: EtcdInputs) {
-  return { name: "calico-lab", dataDir: i.dataDir ?? join(i.runDir, "etcd-data"), address: i.address };
+  return {
+    name: "calico-lab",
+    dataDir: i.dataDir ?? join(i.runDir, "etcd-data"),
+    address: i.address,
+    ...(i.binary ? { etcdBinary: i.binary } : {}),
+  };
 }
 
 export async function etcdHealthy(netns: string, endpoint: string): Promise<boolean> {

@@ -12,6 +12,9 @@ import { netnsHandler } from "./netns-handler.ts";
 import { underlayPortHandler } from "./underlay-port-handler.ts";
 import { verificationHandler } from "./verification-handler.ts";
 import { vmHostHandler } from "./vm-host-handler.ts";
+import { kubeNodeHandler } from "./kube-node-handler.ts";
+import { kubeCalicoHandler } from "./kube-calico-handler.ts";
+import { kubePodHandler } from "./kube-pod-handler.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const handlers: Record<string, Handler<any, any>> = {
@@ -27,4 +30,7 @@ export const handlers: Record<string, Handler<any, any>> = {
   underlayPort: underlayPortHandler,
   verification: verificationHandler,
   vmHost: vmHostHandler,
+  kubeNode: kubeNodeHandler,
+  kubeCalico: kubeCalicoHandler,
+  kubePod: kubePodHandler,
 };

@@ -10,6 +10,8 @@ export interface VerificationInputs {
   plan: LabPlan;
   pods: RunningPod[];
   runDir: string;
+  /** A kubeadm lab's: the calico-node image the lab built (every calico-node pod must run it). */
+  cluster?: { nodeImage: string };
   deadlineMs: number;
   checksVersion: string;
 }
@@ -41,6 +43,7 @@ async function verify(inputs: VerificationInputs): Promise<VerificationOutputs> 
     deadlineMs: scaledMs(inputs.deadlineMs),
     runDir: inputs.runDir,
     hostRunDir: (h) => join(inputs.runDir, h),
+    ...(inputs.cluster ? { cluster: inputs.cluster } : {}),
   });
   const files = await writeReports(inputs.runDir, inputs.plan, inputs.pods, report);
   if (!report.ok) throw new Error(`${formatLabFailures(report)}\n  report: ${files.markdown}`);

@@ -19,6 +19,8 @@ export interface VerifyOptions {
   runDir?: string;
   /** Run dir per host: the agent's pid and status.json, BIRD's pid and control socket. */
   hostRunDir: (host: string) => string;
+  /** A kubeadm lab's: the calico-node image the lab built (what every calico-node pod must run). */
+  cluster?: { nodeImage: string };
 }
 
 /** A capture on the underlay during a pod ping: which pair, and the packet seen (if any). */
@@ -35,6 +37,8 @@ export interface Findings {
   /** The routes each host had to have (from the datastore), kept so drift can be found later. */
   expectedRoutes: Record<string, string[]>;
   captures: Capture[];
+  /** A kubeadm lab's `kubectl get nodes -o wide` and `kubectl get pods -A -o wide`, for the report. */
+  kubectl?: { nodes: string; pods: string };
 }
 
 /** The datastore as the checks use it: the read, and per host what Calico's rules expect (or why not). */
@@ -68,6 +72,7 @@ export interface CheckContext {
   datastore: () => Promise<DatastoreView>;
   ipip: () => Promise<IpipView>;
   findings: Findings;
+  cluster?: { nodeImage: string };
 }
 
 export async function retryUntil<T>(
@@ -146,5 +151,6 @@ export function checkContext(plan: LabPlan, pods: readonly RunningPod[], opts: V
       return { ...(skip !== undefined ? { skip } : {}), blocked };
     }),
     findings: { bgp: {}, routes: {}, expectedRoutes: {}, captures: [] },
+    ...(opts.cluster ? { cluster: opts.cluster } : {}),
   };
 }

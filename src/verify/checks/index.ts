@@ -4,6 +4,7 @@ import { bgpCheck } from "./bgp.ts";
 import { captureCheck } from "./capture.ts";
 import { daemonsCheck } from "./daemons.ts";
 import { hostStateCheck } from "./host-state.ts";
+import { kubernetesCheck } from "./kubernetes.ts";
 import { natCheck } from "./nat.ts";
 import { nodePodCheck } from "./node-pod.ts";
 import { outsideCheck } from "./outside.ts";
@@ -15,6 +16,7 @@ import { underlayCheck } from "./underlay.ts";
 
 export const CHECKS = [
   underlayCheck,
+  kubernetesCheck,
   daemonsCheck,
   hostStateCheck,
   bgpCheck,

@@ -9,6 +9,7 @@ import { defineCheck } from "../../../src/verify/checks/spec.ts";
 /** Every category, once: tsc fails here when the registry gains or loses one. */
 const ALL: Record<Category, true> = {
   underlay: true,
+  kubernetes: true,
   daemons: true,
   routes: true,
   devices: true,
@@ -27,6 +28,7 @@ describe("the registry of checks", () => {
       CATEGORIES.map((c) => c.category),
       [
         "underlay",
+        "kubernetes",
         "daemons",
         "routes",
         "devices",
@@ -47,6 +49,7 @@ describe("the registry of checks", () => {
       MARKDOWN_SECTIONS.map((c) => `${c.category}: ${c.title}`),
       [
         "underlay: Underlay: host to host",
+        "kubernetes: Kubernetes: nodes, calico-node DaemonSet, pods",
         "daemons: Daemons: etcd, calico-node, BIRD",
         "pod-pod: Pod to pod",
         "node-pod: Node to pod",

@@ -1,0 +1,80 @@
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { kubectl, tryKubectl, type KubectlReach } from "../../kubernetes/cluster.ts";
+import { scaledMs } from "../timeouts.ts";
+import type { Handler } from "./handler.ts";
+
+/**
+ * Calico on the kubeadm cluster, as the seeds install it: `kubectl apply -f calico.yaml` (the rendered
+ * manifest, our calico-node image), then the DaemonSet rolled out on every node and every node Ready. A new
+ * manifest (a mode switch) is `kubectl delete -f` of the old one, then apply of the new: what the seeds did.
+ */
+export interface KubeCalicoInputs {
+  /** The rendered manifest's text (the file's content: a change is an update). */
+  manifest: string;
+  kubectl: KubectlReach;
+  /** The stack's run folder: the applied copy is kept there, so delete removes exactly what was applied. */
+  runDir: string;
+  /** The nodes (hosts) the DaemonSet must be ready on. */
+  nodes: string[];
+}
+
+const applied = (i: Pick<KubeCalicoInputs, "runDir">) => join(i.runDir, "calico-applied.yaml");
+const log = (line: string) => process.stderr.write(`kubernetes: ${line}\n`);
+
+async function apply(i: KubeCalicoInputs): Promise<void> {
+  await writeFile(applied(i), i.manifest);
+  log("kubectl apply -f calico.yaml");
+  await kubectl(i.kubectl, ["apply", "-f", applied(i)]);
+  const timeout = `${Math.round(scaledMs(900_000) / 1000)}s`;
+  await kubectl(
+    i.kubectl,
+    ["-n", "kube-system", "rollout", "status", "daemonset/calico-node", `--timeout=${timeout}`],
+    scaledMs(960_000),
+  );
+  log(`calico-node rolled out on ${i.nodes.length} nodes`);
+  await kubectl(
+    i.kubectl,
+    ["wait", "--for=condition=Ready", "node", "--all", `--timeout=${timeout}`],
+    scaledMs(960_000),
+  );
+}
+
+async function remove(i: Pick<KubeCalicoInputs, "runDir" | "kubectl">): Promise<void> {
+  const r = await tryKubectl(
+    i.kubectl,
+    ["delete", "-f", applied(i), "--ignore-not-found", "--wait=true"],
+    scaledMs(600_000),
+  );
+  // The cluster may be gone already (the lab is being destroyed): nothing left to delete.
+  if (r.exitCode !== 0 && !/connection refused|no such file|Unable to connect/i.test(r.stderr))
+    throw new Error(`kubectl delete -f ${applied(i)} failed: ${r.stderr.trim()}`);
+  await rm(applied(i), { force: true });
+}
+
+export const kubeCalicoHandler: Handler<KubeCalicoInputs> = {
+  replaceOn: ["runDir"],
+  async create(inputs) {
+    await apply(inputs);
+    return { id: `${inputs.runDir}/calico-applied`, outs: inputs };
+  },
+  async read(_id, props) {
+    const r = await tryKubectl(props.kubectl, [
+      "-n",
+      "kube-system",
+      "get",
+      "daemonset/calico-node",
+      "-o",
+      "name",
+    ]);
+    return r.exitCode === 0 ? props : undefined;
+  },
+  async update(_id, olds, news) {
+    if (olds.manifest !== news.manifest) await remove(olds);
+    await apply(news);
+    return news;
+  },
+  async delete(_id, props) {
+    await remove(props);
+  },
+};

@@ -1,0 +1,160 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { vethName } from "../../agent/cni/naming.ts";
+import { CRICTL, kubectl, tryKubectl, type KubectlReach } from "../../kubernetes/cluster.ts";
+import { onNode } from "../../kubernetes/node-runtime.ts";
+import { podManifest } from "../../kubernetes/pod-spec.ts";
+import { run, tryRun } from "../../effects/exec.ts";
+import { hostOfNetns } from "../../effects/host-exec.ts";
+import { assertNetnsName } from "../../effects/names.ts";
+import { scaledMs } from "../timeouts.ts";
+import type { Handler } from "./handler.ts";
+
+/**
+ * A stack's pod as a Kubernetes pod: applied with kubectl, placed by nodeSelector, wired by kubelet calling our
+ * CNI plugin. Its network namespace (containerd's cni-<id>) is also named as the plan names the pod's
+ * (a bind mount on the node, recorded as the node's), so every check finds it as it finds a lab pod's.
+ */
+export interface KubePodInputs {
+  name: string;
+  namespace: string;
+  /** The node (host) it runs on, and that host's lab namespace. */
+  host: string;
+  hostNetns: string;
+  /** The name the lab gives its namespace (the plan's). */
+  netns: string;
+  image: string;
+  server: boolean;
+  serverPort: number;
+  kubectl: KubectlReach;
+  /** Where its Pod manifest is written (the stack's run folder). */
+  runDir: string;
+}
+
+export interface KubePodOutputs extends KubePodInputs {
+  ip: string;
+  hostInterface: string;
+  /** containerd's name for the pod's network namespace. */
+  sandboxNetns: string;
+}
+
+const podFile = (i: KubePodInputs) => join(i.runDir, "pods", `${i.name}.yaml`);
+
+/** The pod's sandbox network namespace on its node, from crictl (containerd's /var/run/netns/cni-…). */
+async function sandboxNetns(i: KubePodInputs): Promise<string> {
+  const id = (
+    await run(
+      onNode(i.hostNetns, [
+        ...CRICTL,
+        "pods",
+        "-q",
+        "--name",
+        i.name,
+        "--namespace",
+        i.namespace,
+        "--state",
+        "ready",
+      ]),
+    )
+  )
+    .trim()
+    .split("\n")[0];
+  if (!id) throw new Error(`pod ${i.name}: crictl on ${i.host} lists no ready sandbox`);
+  const info = JSON.parse(await run(onNode(i.hostNetns, [...CRICTL, "inspectp", id]))) as {
+    info?: { runtimeSpec?: { linux?: { namespaces?: { type: string; path?: string }[] } } };
+  };
+  const path = info.info?.runtimeSpec?.linux?.namespaces?.find((n) => n.type === "network")?.path;
+  const m = path ? /^\/(?:var\/)?run\/netns\/([A-Za-z0-9_.-]+)$/.exec(path) : null;
+  if (!m)
+    throw new Error(`pod ${i.name}: its sandbox's network namespace is not a named one (${path ?? "none"})`);
+  return m[1]!;
+}
+
+/** The plan's name for the pod's namespace, on its node: a bind mount of containerd's, recorded as the node's. */
+async function nameNetns(i: KubePodInputs, sandbox: string): Promise<void> {
+  const host = hostOfNetns(i.hostNetns);
+  const alias = `/run/netns/${assertNetnsName(i.netns)}`;
+  await run(host.onHost(["touch", alias]));
+  await run(host.onHost(["mount", "--bind", `/run/netns/${assertNetnsName(sandbox)}`, alias]));
+  host.adopt(i.netns);
+}
+
+async function unnameNetns(i: KubePodInputs): Promise<void> {
+  const host = hostOfNetns(i.hostNetns);
+  const alias = `/run/netns/${assertNetnsName(i.netns)}`;
+  await tryRun(host.onHost(["umount", alias]));
+  await tryRun(host.onHost(["rm", "-f", alias]));
+  host.forget(i.netns);
+}
+
+async function create(i: KubePodInputs): Promise<KubePodOutputs> {
+  await mkdir(join(i.runDir, "pods"), { recursive: true });
+  await writeFile(
+    podFile(i),
+    podManifest({
+      name: i.name,
+      namespace: i.namespace,
+      node: i.host,
+      image: i.image,
+      server: i.server,
+      port: i.serverPort,
+    }),
+  );
+  await kubectl(i.kubectl, ["apply", "-f", podFile(i)]);
+  const timeout = `${Math.round(scaledMs(600_000) / 1000)}s`;
+  await kubectl(
+    i.kubectl,
+    ["-n", i.namespace, "wait", "--for=condition=Ready", `pod/${i.name}`, `--timeout=${timeout}`],
+    scaledMs(660_000),
+  );
+  const ip = (
+    await kubectl(i.kubectl, ["-n", i.namespace, "get", "pod", i.name, "-o", "jsonpath={.status.podIP}"])
+  ).trim();
+  if (!ip) throw new Error(`pod ${i.name} is Ready but has no address`);
+  const sandbox = await sandboxNetns(i);
+  await nameNetns(i, sandbox);
+  return { ...i, ip, hostInterface: vethName(i.namespace, i.name), sandboxNetns: sandbox };
+}
+
+async function remove(i: KubePodInputs): Promise<void> {
+  await unnameNetns(i);
+  const r = await tryKubectl(i.kubectl, [
+    "-n",
+    i.namespace,
+    "delete",
+    "pod",
+    i.name,
+    "--ignore-not-found",
+    "--wait=true",
+  ]);
+  if (r.exitCode !== 0 && !/connection refused|Unable to connect/i.test(r.stderr))
+    throw new Error(`kubectl delete pod ${i.name} failed: ${r.stderr.trim()}`);
+  await rm(podFile(i), { force: true });
+}
+
+export const kubePodHandler: Handler<KubePodInputs, KubePodOutputs> = {
+  replaceOn: ["name", "namespace", "host", "hostNetns", "netns", "image", "server", "serverPort", "runDir"],
+  async create(inputs) {
+    try {
+      return { id: `${inputs.namespace}/${inputs.name}`, outs: await create(inputs) };
+    } catch (e) {
+      await remove(inputs).catch(() => undefined);
+      throw e;
+    }
+  },
+  async read(_id, props) {
+    const r = await tryKubectl(props.kubectl, [
+      "-n",
+      props.namespace,
+      "get",
+      "pod",
+      props.name,
+      "-o",
+      "jsonpath={.status.phase}",
+    ]);
+    return r.exitCode === 0 && r.stdout.trim() === "Running" ? props : undefined;
+  },
+  async delete(_id, props) {
+    await remove(props);
+  },
+};
