@@ -9,6 +9,7 @@ import { inNetns } from "../effects/exec.ts";
 import { CONTAINERD_SOCKET } from "./containerd-config.ts";
 import { K8S_BIN_DIR, onNode } from "./node-runtime.ts";
 import { scaledMs } from "../lab/timeouts.ts";
+import type { LabPlan } from "../lab/topology.ts";
 
 export const KUBECTL = join(K8S_BIN_DIR, "kubectl");
 /** On the master: the admin kubeconfig kubeadm init writes. */
@@ -24,6 +25,11 @@ export interface KubectlReach {
   /** A namespace of this machine on the underlay (the lab's outside host). */
   netns: string;
   kubeconfig: string;
+}
+
+/** Where kubectl runs (the lab's outside host's namespace) and the admin kubeconfig kubeadm init wrote. */
+export function kubectlReach(plan: Pick<LabPlan, "outside">, runDir: string): KubectlReach {
+  return { netns: plan.outside.netns, kubeconfig: kubeconfigOf(runDir) };
 }
 
 export function kubectlArgv(k: KubectlReach, args: readonly string[]): string[] {

@@ -3,8 +3,7 @@
 // workers), Calico applied with kubectl (our calico-node DaemonSet), and the stack's pods as Kubernetes pods.
 // They stand where the lab's own agents and pods stand in the graph (graph.ts). Pure.
 import { join } from "node:path";
-import type { KubectlReach } from "../kubernetes/cluster.ts";
-import { kubeconfigOf } from "../kubernetes/cluster.ts";
+import { kubectlReach } from "../kubernetes/cluster.ts";
 import { KUBERNETES_VERSION } from "../kubernetes/version.ts";
 import { outputRef, EXTERNAL, type LabNode } from "./graph.ts";
 import type { HostPlan, LabPlan } from "./topology.ts";
@@ -44,11 +43,6 @@ export interface ClusterGraphInputs {
 
 export const kubeNodeName = (host: string) => `${host}-kubernetes`;
 export const CALICO_APPLIED = "calico-applied";
-
-/** Where kubectl runs (the outside host's namespace) and the admin kubeconfig kubeadm init wrote. */
-export function kubectlReach(plan: LabPlan, runDir: string): KubectlReach {
-  return { netns: plan.outside.netns, kubeconfig: kubeconfigOf(runDir) };
-}
 
 function imagesFor(h: HostPlan, plan: LabPlan, i: ClusterImages, master: boolean): string[] {
   const pods = plan.pods.filter((p) => p.host === h.name);

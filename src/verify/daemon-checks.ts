@@ -21,7 +21,7 @@ import {
 } from "./daemons.ts";
 import type { DatastoreRead } from "./snapshot.ts";
 import { kubernetesPath } from "../lab/topology.ts";
-import { kubectlReach } from "../lab/cluster-graph.ts";
+import { kubectlReach } from "../kubernetes/cluster.ts";
 import { calicoNodeState, readCluster, type ClusterRead } from "./kubernetes.ts";
 
 type Check = CheckResult<"daemons">;

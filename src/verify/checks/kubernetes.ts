@@ -1,7 +1,7 @@
 // Kubernetes (a kubeadm lab only): every node Ready, calico-node N/N ready on our image, the stack's pods
 // Running on their hosts with addresses in the pool, as kubectl shows them; kubectl's own views for the report.
 import { kubernetesPath } from "../../lab/topology.ts";
-import { kubectlReach } from "../../lab/cluster-graph.ts";
+import { kubectlReach } from "../../kubernetes/cluster.ts";
 import { clusterChecks, kubectlExcerpts, readCluster } from "../kubernetes.ts";
 import { defineCheck } from "./spec.ts";
 

@@ -13,7 +13,7 @@ import {
 import { REPO_ROOT } from "../../support/pulumi-env.ts";
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
-  toolchain: { kubernetes?: { version?: string; crictl?: string } };
+  toolchain: { kubernetes?: { version?: string; crictl?: string; etcd?: string; debianPackages?: string[] } };
 };
 
 function scriptFiles(dir: string): string[] {
@@ -29,7 +29,8 @@ describe("the Kubernetes version", () => {
   });
 
   it("is package.json's toolchain pin, crictl too", () => {
-    assert.deepEqual(pkg.toolchain.kubernetes, { version: KUBERNETES_VERSION, crictl: CRICTL_VERSION });
+    const { version, crictl } = pkg.toolchain.kubernetes ?? {};
+    assert.deepEqual({ version, crictl }, { version: KUBERNETES_VERSION, crictl: CRICTL_VERSION });
   });
 
   it("is the only Kubernetes version a script names", () => {
