@@ -249,7 +249,41 @@ function yamlDocs(comment: string, docs: readonly object[]): string {
  * cluster's KubeletConfiguration (uploaded to the kubelet-config ConfigMap, which every joining kubelet
  * reads). No KubeProxyConfiguration: the kube-proxy addon is skipped.
  */
-export function initConfiguration(i: InitInputs): string {
+/**
+ * The control plane's static pods, patched for an emulated host (kubeadm's `patches` folder, strategic
+ * merge): under TCG on a busy 2-core machine kube-controller-manager took 95 s and kube-apiserver 6 min to
+ * answer their health checks, so kubeadm's startup and liveness probes (24 × 10 s; 8 × 10 s, 15 s timeouts)
+ * killed them over and over (CrashLoopBackOff, the bootstrap signer never ran, joins waited forever).
+ * Measured before changing anything; the probes stay, only their patience grows.
+ */
+export const PROBE_PATIENCE = { failureThreshold: 120, timeoutSeconds: 60, periodSeconds: 10 } as const;
+export const CONTROL_PLANE_COMPONENTS = [
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+] as const;
+
+/** The patch files for kubeadm's patches folder: name → content (JSON is YAML). */
+export function controlPlanePatches(): Record<string, string> {
+  return Object.fromEntries(
+    CONTROL_PLANE_COMPONENTS.map((c) => [
+      `${c}+strategic.json`,
+      JSON.stringify(
+        {
+          spec: {
+            containers: [
+              { name: c, startupProbe: { ...PROBE_PATIENCE }, livenessProbe: { ...PROBE_PATIENCE } },
+            ],
+          },
+        },
+        null,
+        2,
+      ) + "\n",
+    ]),
+  );
+}
+
+export function initConfiguration(i: InitInputs & { patchesDir?: string }): string {
   const problems: Problem[] = [];
   if (!DNS_LABEL.test(i.clusterName))
     problems.push(
@@ -302,6 +336,7 @@ export function initConfiguration(i: InitInputs): string {
     nodeRegistration: nodeRegistration(i, i.taints ?? [CONTROL_PLANE_TAINT], INIT_IGNORED),
     skipPhases: [...SKIPPED_PHASES],
     timeouts: { ...(i.timeouts ?? TCG_TIMEOUTS) },
+    ...(i.patchesDir ? { patches: { directory: i.patchesDir } } : {}),
   };
   const cluster = {
     apiVersion: KUBEADM_API,
@@ -313,6 +348,10 @@ export function initConfiguration(i: InitInputs): string {
     imageRepository: "registry.k8s.io",
     networking: { podSubnet: i.podCidr, serviceSubnet: i.serviceCidr, dnsDomain: "cluster.local" },
     etcd: { external: { endpoints: [...i.etcdEndpoints] } },
+    // One control plane: nothing to elect, and a lease renewal that misses its deadline on a starved host
+    // makes the component exit.
+    controllerManager: { extraArgs: [{ name: "leader-elect", value: "false" }] },
+    scheduler: { extraArgs: [{ name: "leader-elect", value: "false" }] },
   };
   const kubelet = {
     apiVersion: KUBELET_API,

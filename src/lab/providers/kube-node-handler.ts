@@ -12,6 +12,7 @@ import {
   type KubectlReach,
 } from "../../kubernetes/cluster.ts";
 import {
+  controlPlanePatches,
   initConfiguration,
   joinConfiguration,
   type InitInputs,
@@ -75,7 +76,13 @@ async function create(i: KubeNodeInputs): Promise<KubeNodeOutputs> {
   const config = join(i.runDir, "kubeadm.yaml");
   if (i.role.kind === "control-plane") {
     const token = bootstrapToken((n) => randomBytes(n));
-    await writeFile(config, initConfiguration({ ...i.role.init, bootstrapToken: token }), { mode: 0o600 });
+    const patchesDir = join(i.runDir, "patches");
+    await mkdir(patchesDir, { recursive: true });
+    for (const [name, content] of Object.entries(controlPlanePatches()))
+      await writeFile(join(patchesDir, name), content);
+    await writeFile(config, initConfiguration({ ...i.role.init, bootstrapToken: token, patchesDir }), {
+      mode: 0o600,
+    });
     await kubeadmInit(i.netns, config, log(i.name));
     await copyKubeconfig(i.netns, i.stackRunDir);
     const hash = caCertHash(await readNodeFile(i.netns, CA_CERT));

@@ -154,3 +154,18 @@ describe("the DaemonSet's lab additions", () => {
     );
   });
 });
+
+describe("the control plane's patches for an emulated host", () => {
+  it("keeps every probe and only makes it patient, for each component by its container name", async () => {
+    const { controlPlanePatches, PROBE_PATIENCE } = await import("../../../src/kubernetes/kubeadm-config.ts");
+    const patches = controlPlanePatches();
+    assert.deepEqual(Object.keys(patches).sort(), [
+      "kube-apiserver+strategic.json",
+      "kube-controller-manager+strategic.json",
+      "kube-scheduler+strategic.json",
+    ]);
+    const p = JSON.parse(patches["kube-apiserver+strategic.json"]!);
+    assert.equal(p.spec.containers[0].name, "kube-apiserver");
+    assert.deepEqual(p.spec.containers[0].startupProbe, PROBE_PATIENCE);
+  });
+});
