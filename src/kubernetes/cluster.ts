@@ -48,6 +48,34 @@ export async function tryKubectl(k: KubectlReach, args: readonly string[], timeo
   return tryRun(kubectlArgv(k, args), { timeoutMs });
 }
 
+/** An API server answering slowly (emulated, busy): worth asking again, within the caller's deadline. */
+export const TRANSIENT =
+  /context deadline exceeded|timeout|TLS handshake|connection refused|EOF|ServiceUnavailable|the server is currently unable|etcdserver: request timed out/i;
+
+/**
+ * kubectl, asked again while the API server answers with a transient error (TRANSIENT) until `deadlineMs`;
+ * any other error, or the last one, throws.
+ */
+export async function kubectlPatiently(
+  k: KubectlReach,
+  args: readonly string[],
+  deadlineMs = scaledMs(600_000),
+  log: (line: string) => void = () => undefined,
+): Promise<string> {
+  const until = Date.now() + deadlineMs;
+  for (let attempt = 1; ; attempt++) {
+    const r = await tryRun(kubectlArgv(k, ["--request-timeout=120s", ...args]), {
+      timeoutMs: scaledMs(180_000),
+    });
+    if (r.exitCode === 0) return r.stdout;
+    const why = r.stderr.trim().split("\n").at(-1) ?? `exit ${r.exitCode}`;
+    if (!TRANSIENT.test(r.stderr) || Date.now() > until)
+      throw new Error(`kubectl ${args.join(" ")} failed (attempt ${attempt}): ${r.stderr.trim()}`);
+    log(`kubectl ${args[0]}: the API server is slow (${why}); asking again`);
+    await new Promise((res) => setTimeout(res, 5000));
+  }
+}
+
 /** kubeadm's phases, each a line of its output: the progress a user sees while the control plane starts. */
 function progress(log: (line: string) => void) {
   return (text: string) => {

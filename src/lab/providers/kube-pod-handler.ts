@@ -1,7 +1,13 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { vethName } from "../../agent/cni/naming.ts";
-import { CRICTL, kubectl, tryKubectl, type KubectlReach } from "../../kubernetes/cluster.ts";
+import {
+  CRICTL,
+  kubectl,
+  kubectlPatiently,
+  tryKubectl,
+  type KubectlReach,
+} from "../../kubernetes/cluster.ts";
 import { onNode } from "../../kubernetes/node-runtime.ts";
 import { podManifest } from "../../kubernetes/pod-spec.ts";
 import { run, tryRun } from "../../effects/exec.ts";
@@ -100,7 +106,7 @@ async function create(i: KubePodInputs): Promise<KubePodOutputs> {
       port: i.serverPort,
     }),
   );
-  await kubectl(i.kubectl, ["apply", "-f", podFile(i)]);
+  await kubectlPatiently(i.kubectl, ["apply", "--validate=false", "-f", podFile(i)]);
   const timeout = `${Math.round(scaledMs(600_000) / 1000)}s`;
   await kubectl(
     i.kubectl,
