@@ -119,9 +119,15 @@ export async function nodeImages(netns: string): Promise<string[]> {
   return out.split("\n").filter(Boolean);
 }
 
+/** The node out of its cluster: `kubeadm reset` (its Kubernetes files go; containerd must still run). */
+export async function resetNode(s: Pick<NodeRuntimeSpec, "netns">): Promise<void> {
+  await tryRun(onNode(s.netns, ["kubeadm", "reset", "-f", "--cri-socket", `unix://${CONTAINERD_SOCKET}`]), {
+    timeoutMs: scaledMs(120_000),
+  });
+}
+
 /**
- * The node's runtime stopped: kubeadm reset (kubelet's pods and the node's Kubernetes files go), kubelet
- * and containerd stopped. Nothing there is fine.
+ * The node's runtime stopped: kubelet, then its pods, then containerd. Nothing there is fine.
  */
 export async function stopNodeRuntime(s: Pick<NodeRuntimeSpec, "netns" | "runDir">): Promise<void> {
   await stopDaemon(s.runDir, "kubelet", 5000);
@@ -132,8 +138,5 @@ export async function stopNodeRuntime(s: Pick<NodeRuntimeSpec, "netns" | "runDir
       timeoutMs: scaledMs(120_000),
     },
   );
-  await tryRun(onNode(s.netns, ["kubeadm", "reset", "-f", "--cri-socket", `unix://${CONTAINERD_SOCKET}`]), {
-    timeoutMs: scaledMs(120_000),
-  });
   await stopDaemon(s.runDir, "containerd", 5000);
 }

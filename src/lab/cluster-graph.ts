@@ -42,6 +42,7 @@ export interface ClusterGraphInputs {
 }
 
 export const kubeNodeName = (host: string) => `${host}-kubernetes`;
+export const kubeRuntimeName = (host: string) => `${host}-container-runtime`;
 export const CALICO_APPLIED = "calico-applied";
 
 function imagesFor(h: HostPlan, plan: LabPlan, i: ClusterImages, master: boolean): string[] {
@@ -64,41 +65,49 @@ export function clusterNodes(c: ClusterGraphInputs): { nodes: LabNode[]; calico:
     name: h.name,
     netns: h.netns,
     runDir: join(runDir, `k8s-${h.name}`),
-    sandboxImage: images.pause.ref,
     stackRunDir: runDir,
     kubectl,
   });
-  const nodes: LabNode[] = [
-    {
-      kind: "kubeNode",
-      name: kubeNodeName(master.name),
-      inputs: {
-        ...base(master),
-        images: imagesFor(master, plan, images, true),
-        role: {
-          kind: "control-plane",
-          init: {
-            nodeName: master.name,
-            address: master.address,
-            labels: master.labels,
-            clusterName: plan.stack,
-            kubernetesVersion: KUBERNETES_VERSION,
-            podCidr: plan.podCidr,
-            serviceCidr: SERVICE_CIDR,
-            etcdEndpoints: [plan.etcd.endpoint],
-          },
+  // Every host's runtime at once (the workers' images import while the control plane starts).
+  const nodes: LabNode[] = plan.hosts.map((h, i) => ({
+    kind: "kubeRuntime",
+    name: kubeRuntimeName(h.name),
+    inputs: {
+      name: h.name,
+      netns: h.netns,
+      runDir: join(runDir, `k8s-${h.name}`),
+      sandboxImage: images.pause.ref,
+      images: imagesFor(h, plan, images, i === 0),
+    },
+    dependsOn: [c.machines[i]!, EXTERNAL.runFolder, ...c.ready],
+  }));
+  nodes.push({
+    kind: "kubeNode",
+    name: kubeNodeName(master.name),
+    inputs: {
+      ...base(master),
+      role: {
+        kind: "control-plane",
+        init: {
+          nodeName: master.name,
+          address: master.address,
+          labels: master.labels,
+          clusterName: plan.stack,
+          kubernetesVersion: KUBERNETES_VERSION,
+          podCidr: plan.podCidr,
+          serviceCidr: SERVICE_CIDR,
+          etcdEndpoints: [plan.etcd.endpoint],
         },
       },
-      dependsOn: [c.machines[0]!, c.outsidePort, EXTERNAL.runFolder, ...c.ready],
     },
-  ];
-  workers.forEach((h, wi) =>
+    dependsOn: [kubeRuntimeName(master.name), c.outsidePort],
+  });
+  workers.forEach((h) =>
     nodes.push({
       kind: "kubeNode",
       name: kubeNodeName(h.name),
       inputs: {
         ...base(h),
-        images: imagesFor(h, plan, images, false),
         role: {
           kind: "worker",
           join: {
@@ -111,7 +120,7 @@ export function clusterNodes(c: ClusterGraphInputs): { nodes: LabNode[]; calico:
           caCertHash: outputRef(kubeNodeName(master.name), "caCertHash"),
         },
       },
-      dependsOn: [c.machines[wi + 1]!, ...c.ready],
+      dependsOn: [kubeRuntimeName(h.name)],
     }),
   );
   nodes.push({

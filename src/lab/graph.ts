@@ -16,6 +16,7 @@ import type { UnderlayPortInputs } from "./providers/underlay-port-handler.ts";
 import type { VerificationInputs } from "./providers/verification-handler.ts";
 import type { VmHostInputs } from "./providers/vm-host-handler.ts";
 import type { KubeNodeInputs } from "./providers/kube-node-handler.ts";
+import type { KubeRuntimeInputs } from "./providers/kube-runtime-handler.ts";
 import type { KubeCalicoInputs } from "./providers/kube-calico-handler.ts";
 import type { KubePodInputs } from "./providers/kube-pod-handler.ts";
 import { clusterNodes, KUBE_MASTER_MEMORY, KUBE_WORKER_MEMORY, type ClusterImages } from "./cluster-graph.ts";
@@ -61,6 +62,7 @@ export interface LabInputs {
   agent: AgentInputs;
   outsideRouter: OutsideRouterInputs;
   pod: PodInputs;
+  kubeRuntime: KubeRuntimeInputs;
   kubeNode: KubeNodeInputs;
   kubeCalico: KubeCalicoInputs;
   kubePod: KubePodInputs;

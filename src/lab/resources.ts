@@ -13,6 +13,7 @@ import type { RunFolderInputs } from "./providers/run-folder-handler.ts";
 import type { UnderlayPortInputs } from "./providers/underlay-port-handler.ts";
 import type { VerificationInputs, VerificationOutputs } from "./providers/verification-handler.ts";
 import type { VmHostInputs } from "./providers/vm-host-handler.ts";
+import type { KubeRuntimeInputs } from "./providers/kube-runtime-handler.ts";
 import type { KubeNodeInputs, KubeNodeOutputs } from "./providers/kube-node-handler.ts";
 import type { KubeCalicoInputs } from "./providers/kube-calico-handler.ts";
 import type { KubePodInputs, KubePodOutputs } from "./providers/kube-pod-handler.ts";
@@ -62,7 +63,11 @@ export type OutsideRouter = InstanceType<typeof OutsideRouter>;
 export const Pod = labResource<PodInputs, PodOutputs>("pod", "Pod", ["ip", "hostInterface"]);
 export type Pod = InstanceType<typeof Pod>;
 
-/** A Kubernetes node on a lab host: containerd, kubelet, kubeadm init (master) or join. */
+/** A Kubernetes node's runtime on a lab host: containerd and kubelet supervised, the images imported. */
+export const KubeRuntime = labResource<KubeRuntimeInputs>("kubeRuntime", "ContainerRuntime");
+export type KubeRuntime = InstanceType<typeof KubeRuntime>;
+
+/** A lab host in the cluster: kubeadm init (master) or join. */
 export const KubeNode = labResource<KubeNodeInputs, KubeNodeOutputs>("kubeNode", "KubernetesNode", [
   "bootstrapToken",
   "caCertHash",

@@ -13,6 +13,7 @@ import { underlayPortHandler } from "./underlay-port-handler.ts";
 import { verificationHandler } from "./verification-handler.ts";
 import { vmHostHandler } from "./vm-host-handler.ts";
 import { kubeNodeHandler } from "./kube-node-handler.ts";
+import { kubeRuntimeHandler } from "./kube-runtime-handler.ts";
 import { kubeCalicoHandler } from "./kube-calico-handler.ts";
 import { kubePodHandler } from "./kube-pod-handler.ts";
 
@@ -30,6 +31,7 @@ export const handlers: Record<string, Handler<any, any>> = {
   underlayPort: underlayPortHandler,
   verification: verificationHandler,
   vmHost: vmHostHandler,
+  kubeRuntime: kubeRuntimeHandler,
   kubeNode: kubeNodeHandler,
   kubeCalico: kubeCalicoHandler,
   kubePod: kubePodHandler,

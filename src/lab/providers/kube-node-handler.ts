@@ -18,13 +18,7 @@ import {
   type InitInputs,
   type JoinInputs,
 } from "../../kubernetes/kubeadm-config.ts";
-import {
-  startContainerRuntime,
-  startKubelet,
-  stopNodeRuntime,
-  type NodeRuntimeSpec,
-} from "../../kubernetes/node-runtime.ts";
-import { daemonPid, daemonSupervision } from "../../effects/daemon.ts";
+import { resetNode, type NodeRuntimeSpec } from "../../kubernetes/node-runtime.ts";
 import { sleep } from "../../supervise/process.ts";
 import { scaledMs } from "../timeouts.ts";
 import type { Handler } from "./handler.ts";
@@ -40,8 +34,8 @@ export type KubeNodeRole =
       caCertHash: string;
     };
 
-/** A Kubernetes node on a lab host: containerd and kubelet in its namespace, then kubeadm init or join. */
-export interface KubeNodeInputs extends NodeRuntimeSpec {
+/** A lab host in the cluster: kubeadm init (the master) or join, once its runtime runs (kube-runtime-handler). */
+export interface KubeNodeInputs extends Pick<NodeRuntimeSpec, "name" | "netns" | "runDir"> {
   role: KubeNodeRole;
   /** The stack's run folder: the master copies its admin kubeconfig there. */
   stackRunDir: string;
@@ -71,8 +65,6 @@ async function registered(i: KubeNodeInputs): Promise<void> {
 
 async function create(i: KubeNodeInputs): Promise<KubeNodeOutputs> {
   await mkdir(i.runDir, { recursive: true });
-  await startContainerRuntime(i);
-  await startKubelet(i);
   const config = join(i.runDir, "kubeadm.yaml");
   if (i.role.kind === "control-plane") {
     const token = bootstrapToken((n) => randomBytes(n));
@@ -99,27 +91,23 @@ async function create(i: KubeNodeInputs): Promise<KubeNodeOutputs> {
   return { ...i, bootstrapToken: "", caCertHash: "" };
 }
 
-async function running(runDir: string, name: string): Promise<boolean> {
-  return Boolean((await daemonPid(runDir, name)) ?? (await daemonSupervision(runDir, name)));
-}
-
 export const kubeNodeHandler: Handler<KubeNodeInputs, KubeNodeOutputs> = {
-  replaceOn: ["name", "netns", "runDir", "role", "sandboxImage", "images", "stackRunDir"],
+  replaceOn: ["name", "netns", "runDir", "role", "stackRunDir"],
   async create(inputs) {
     try {
       const outs = await create(inputs);
       return { id: `${inputs.netns}/kubernetes-node`, outs };
     } catch (e) {
-      await stopNodeRuntime(inputs).catch(() => undefined);
+      await resetNode(inputs).catch(() => undefined);
       throw e;
     }
   },
   async read(_id, props) {
-    return (await running(props.runDir, "containerd")) && (await running(props.runDir, "kubelet"))
-      ? props
-      : undefined;
+    // In the cluster while the API server lists it (an unreachable API server is not a node gone).
+    const r = await tryKubectl(props.kubectl, ["get", "node", props.name, "-o", "name"]);
+    return r.exitCode !== 0 && /NotFound/.test(r.stderr) ? undefined : props;
   },
   async delete(_id, props) {
-    await stopNodeRuntime(props);
+    await resetNode(props);
   },
 };

@@ -60,13 +60,19 @@ describe("labGraph of a kubeadm lab", () => {
   it("joins the workers with the master's token and CA hash, after etcd and the pool", () => {
     const w = by(g.nodes, "worker-1-kubernetes");
     assert.ok(prerequisites(w).includes("master-kubernetes"));
-    assert.ok(prerequisites(by(g.nodes, "master-kubernetes")).includes("etcd"));
+    assert.ok(prerequisites(by(g.nodes, "master-container-runtime")).includes("etcd"));
+    assert.ok(prerequisites(by(g.nodes, "master-kubernetes")).includes("master-container-runtime"));
   });
   it("imports the control plane on the master only, and each worker's pods' images", () => {
     const images = (n: string) => (by(g.nodes, n).inputs as { images: string[] }).images;
-    assert.ok(images("master-kubernetes").includes("/images/kube-apiserver.tar"));
-    assert.ok(!images("worker-1-kubernetes").includes("/images/kube-apiserver.tar"));
-    assert.ok(images("worker-1-kubernetes").includes("/images/calico-node.tar"));
+    assert.ok(images("master-container-runtime").includes("/images/kube-apiserver.tar"));
+    assert.ok(!images("worker-1-container-runtime").includes("/images/kube-apiserver.tar"));
+    assert.ok(images("worker-1-container-runtime").includes("/images/calico-node.tar"));
+  });
+  it("readies every host's runtime before the master's init, so workers import while it starts", () => {
+    const w = prerequisites(by(g.nodes, "worker-1-container-runtime"));
+    assert.ok(!w.includes("master-kubernetes"), w.join(" "));
+    assert.ok(prerequisites(by(g.nodes, "worker-1-kubernetes")).includes("worker-1-container-runtime"));
   });
   it("gives the VMs a node's memory and containerd its tmpfs, and runs etcd 3.6", () => {
     const vm = by(g.nodes, "master-vm").inputs as { memory?: string; tmpfs?: string[]; cpus?: number };
