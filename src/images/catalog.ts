@@ -182,6 +182,8 @@ const dataplaneTools: LayerSource[] = [
   { kind: "hostTree", from: "/usr/lib/x86_64-linux-gnu/xtables", libraries: true },
   { kind: "host", from: "/etc/protocols" },
   { kind: "host", from: "/usr/sbin/sysctl", libraries: true },
+  // The agent's kernel preflight probes a throwaway network namespace (felix/preflight.ts).
+  { kind: "host", from: "/usr/bin/unshare", libraries: true },
 ]; // prettier-ignore
 
 const launchers: { bundle: ImageBundleName; command: string }[] = [
