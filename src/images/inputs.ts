@@ -6,11 +6,12 @@ import { delimiter, join } from "node:path";
 import { REPO_ROOT } from "../build/bundles.ts";
 import { ECHO_PORT } from "../lab/topology.ts";
 import type { CatalogInputs } from "./catalog.ts";
+import { KUBERNETES_VERSION, PAUSE_VERSION } from "../kubernetes/version.ts";
 
-/** The Kubernetes release the lab pins (kubeadm's stamped version; the kube-* images' tag). */
-export const KUBERNETES_VERSION = "v1.34.4";
+/** The Kubernetes release the lab pins (one constant: kubeadm's stamped version, the kube-* images' tag). */
+export { KUBERNETES_VERSION };
 /** What kubeadm v1.34 lists for the sandbox image, used until .tools/k8s/bin/kubeadm can say. */
-export const DEFAULT_PAUSE_REF = "registry.k8s.io/pause:3.10.1";
+export const DEFAULT_PAUSE_REF = `registry.k8s.io/pause:${PAUSE_VERSION}`;
 export const KUBERNETES_BIN = ".tools/k8s/bin";
 
 /** The pause image among `kubeadm config images list` lines. */
