@@ -72,13 +72,5 @@ CGO_ENABLED=0 go build -trimpath -o "$out/" -ldflags "$ld" "${pkgs[@]}" >>"$log"
   || { echo "building Kubernetes $version failed; see $log" >&2; exit 1; }
 CGO_ENABLED=0 go build -trimpath -o "$out/crictl" -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$crictl" \
   sigs.k8s.io/cri-tools/cmd/crictl >>"$log" 2>&1 || { echo "building crictl $crictl failed; see $log" >&2; exit 1; }
-# etcd: its own wrapper (a main calling etcdmain, as etcd's own main.go does).
-esrc="$root/.tools/src/etcd"
-rm -rf "$esrc" && mkdir -p "$esrc"
-printf 'module calico-lab/tools/etcd\n\ngo 1.24\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$etcd" > "$esrc/go.mod"
-printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' > "$esrc/main.go"
-(cd "$esrc" && GOFLAGS=-mod=mod go mod tidy >>"$log" 2>&1 \
-  && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=calico-lab" -o "$out/etcd" . >>"$log" 2>&1) \
-  || { echo "building etcd $etcd failed; see $log" >&2; exit 1; }
 echo "$want" > "$stamp"
 etcd_built || build_etcd

@@ -4,9 +4,7 @@
 // admin kubeconfig kubeadm wrote, copied into the run folder. Effects.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { run, tryRun } from "../effects/exec.ts";
-import { inNetns } from "../effects/exec.ts";
-import { CONTAINERD_SOCKET } from "./containerd-config.ts";
+import { inNetns, run, tryRun } from "../effects/exec.ts";
 import { K8S_BIN_DIR, onNode } from "./node-runtime.ts";
 import { scaledMs } from "../lab/timeouts.ts";
 import type { LabPlan } from "../lab/topology.ts";
@@ -83,26 +81,18 @@ function progress(log: (line: string) => void) {
   };
 }
 
-/** kubeadm init on the master with its config file (in the run folder: the guest sees it at the same path). */
-export async function kubeadmInit(
+/**
+ * `kubeadm init` on the master or `kubeadm join` on a worker, with its config file (in the run folder: the
+ * guest sees it at the same path); kubeadm's phase lines go to `log`.
+ */
+export async function kubeadm(
+  verb: "init" | "join",
   netns: string,
   configPath: string,
   log: (line: string) => void,
 ): Promise<void> {
-  const out = await run(onNode(netns, ["kubeadm", "init", "--config", configPath, "--v=1"]), {
-    timeoutMs: scaledMs(1_200_000),
-  });
-  progress(log)(out);
-}
-
-/** kubeadm join on a worker with its config file. */
-export async function kubeadmJoin(
-  netns: string,
-  configPath: string,
-  log: (line: string) => void,
-): Promise<void> {
-  const out = await run(onNode(netns, ["kubeadm", "join", "--config", configPath, "--v=1"]), {
-    timeoutMs: scaledMs(900_000),
+  const out = await run(onNode(netns, ["kubeadm", verb, "--config", configPath, "--v=1"]), {
+    timeoutMs: scaledMs(verb === "init" ? 1_200_000 : 900_000),
   });
   progress(log)(out);
 }
@@ -119,5 +109,5 @@ export async function copyKubeconfig(masterNetns: string, runDir: string): Promi
   return path;
 }
 
-/** The node's pods, stopped and removed by the runtime (kubeadm reset does the rest). */
-export const CRICTL = ["crictl", "--runtime-endpoint", `unix://${CONTAINERD_SOCKET}`];
+/** What kubectl says when the cluster is gone (the lab is being destroyed): nothing left to delete there. */
+export const CLUSTER_GONE = /connection refused|Unable to connect/i;

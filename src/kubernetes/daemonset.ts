@@ -6,7 +6,7 @@
 // Pure: manifest text in, manifest text out (after the image knob, src/manifest/lab-images.ts).
 import { isMap, isSeq, parseAllDocuments, YAMLMap, YAMLSeq, type Document } from "yaml";
 import { CALICO_NODE } from "../manifest/calico-node.ts";
-import { PROBE_FLAGS, PROBE_PATH } from "./probe.ts";
+import { PROBE_PATH } from "./probe.ts";
 
 export interface LabDaemonSetInputs {
   /** The stack's run folder on this machine (shared with the VM hosts at the same path). */
@@ -122,6 +122,3 @@ function hasBirdProbe(container: YAMLMap): boolean {
   const flags = Array.isArray(cmd) ? cmd : isSeq(cmd) ? (cmd.toJSON() as unknown[]) : [];
   return flags.some((f) => typeof f === "string" && /^--?bird-(ready|live)$/.test(f));
 }
-
-/** The probe flags, for tests and docs. */
-export const PROBE_FLAG_SET: readonly string[] = PROBE_FLAGS;

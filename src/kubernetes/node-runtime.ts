@@ -76,6 +76,9 @@ async function prepareHost(s: NodeRuntimeSpec): Promise<string> {
   return config;
 }
 
+/** crictl against the node's containerd. */
+export const CRICTL = ["crictl", "--runtime-endpoint", `unix://${CONTAINERD_SOCKET}`];
+
 const CTR = ["ctr", "--address", CONTAINERD_SOCKET, "--namespace", "k8s.io"];
 
 /** containerd started (supervised) and answering, its images imported. */
@@ -113,12 +116,6 @@ export async function startKubelet(s: Pick<NodeRuntimeSpec, "netns" | "runDir">)
   });
 }
 
-/** The images containerd holds on the node (refs). */
-export async function nodeImages(netns: string): Promise<string[]> {
-  const out = await run(onNode(netns, [...CTR, "images", "ls", "-q"]));
-  return out.split("\n").filter(Boolean);
-}
-
 /** The node out of its cluster: `kubeadm reset` (its Kubernetes files go; containerd must still run). */
 export async function resetNode(s: Pick<NodeRuntimeSpec, "netns">): Promise<void> {
   await tryRun(onNode(s.netns, ["kubeadm", "reset", "-f", "--cri-socket", `unix://${CONTAINERD_SOCKET}`]), {
@@ -132,11 +129,8 @@ export async function resetNode(s: Pick<NodeRuntimeSpec, "netns">): Promise<void
 export async function stopNodeRuntime(s: Pick<NodeRuntimeSpec, "netns" | "runDir">): Promise<void> {
   await stopDaemon(s.runDir, "kubelet", 5000);
   // Pods first, while containerd still answers: their shims and containers would outlive it.
-  await tryRun(
-    onNode(s.netns, ["crictl", "--runtime-endpoint", `unix://${CONTAINERD_SOCKET}`, "rmp", "-a", "-f"]),
-    {
-      timeoutMs: scaledMs(120_000),
-    },
-  );
+  await tryRun(onNode(s.netns, [...CRICTL, "rmp", "-a", "-f"]), {
+    timeoutMs: scaledMs(120_000),
+  });
   await stopDaemon(s.runDir, "containerd", 5000);
 }

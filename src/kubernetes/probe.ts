@@ -6,9 +6,6 @@
 
 export const PROBE_PATH = "/usr/local/bin/calico-node-probe";
 
-/** The flags upstream's probes pass, one or two dashes. */
-export const PROBE_FLAGS = ["felix-live", "felix-ready", "bird-live", "bird-ready"] as const;
-
 export const PROBE_SCRIPT = `#!/bin/sh
 # calico-lab: calico-node's probes (src/kubernetes/probe.ts). Exit 0 when every named part is healthy.
 status="$CALICO_LAB_RUN_DIR/status.json"

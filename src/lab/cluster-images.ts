@@ -5,12 +5,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../build/bundles.ts";
 import { readImagesIndex } from "../images/build.ts";
+import { CONTROL_PLANE_COMPONENTS } from "../kubernetes/kubeadm-config.ts";
 import type { ClusterImages, ImageUse } from "./cluster-graph.ts";
 
 /** Where scripts/setup puts the images (CALICO_LAB_IMAGES_DIR overrides it, for tests). */
 export const IMAGES_DIR = join(REPO_ROOT, ".tools", "images");
 
-const CONTROL_PLANE = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const;
+const CONTROL_PLANE = CONTROL_PLANE_COMPONENTS;
 const NEEDED = ["pause", ...CONTROL_PLANE, "calico-node", "busybox", "echo"] as const;
 
 export type ClusterImagesRead = { ok: true; images: ClusterImages } | { ok: false; message: string };

@@ -1,6 +1,12 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { kubectl, kubectlPatiently, tryKubectl, type KubectlReach } from "../../kubernetes/cluster.ts";
+import {
+  CLUSTER_GONE,
+  kubectl,
+  kubectlPatiently,
+  tryKubectl,
+  type KubectlReach,
+} from "../../kubernetes/cluster.ts";
 import { scaledMs } from "../timeouts.ts";
 import type { Handler } from "./handler.ts";
 
@@ -49,7 +55,7 @@ async function remove(i: Pick<KubeCalicoInputs, "runDir" | "kubectl">): Promise<
     scaledMs(600_000),
   );
   // The cluster may be gone already (the lab is being destroyed): nothing left to delete.
-  if (r.exitCode !== 0 && !/connection refused|no such file|Unable to connect/i.test(r.stderr))
+  if (r.exitCode !== 0 && !CLUSTER_GONE.test(r.stderr) && !/no such file/i.test(r.stderr))
     throw new Error(`kubectl delete -f ${applied(i)} failed: ${r.stderr.trim()}`);
   await rm(applied(i), { force: true });
 }

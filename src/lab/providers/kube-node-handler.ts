@@ -5,8 +5,7 @@ import { bootstrapToken, caCertHash } from "../../kubernetes/bootstrap.ts";
 import {
   CA_CERT,
   copyKubeconfig,
-  kubeadmInit,
-  kubeadmJoin,
+  kubeadm,
   readNodeFile,
   tryKubectl,
   type KubectlReach,
@@ -75,7 +74,7 @@ async function create(i: KubeNodeInputs): Promise<KubeNodeOutputs> {
     await writeFile(config, initConfiguration({ ...i.role.init, bootstrapToken: token, patchesDir }), {
       mode: 0o600,
     });
-    await kubeadmInit(i.netns, config, log(i.name));
+    await kubeadm("init", i.netns, config, log(i.name));
     await copyKubeconfig(i.netns, i.stackRunDir);
     const hash = caCertHash(await readNodeFile(i.netns, CA_CERT));
     return { ...i, bootstrapToken: token, caCertHash: hash };
@@ -86,7 +85,7 @@ async function create(i: KubeNodeInputs): Promise<KubeNodeOutputs> {
     joinConfiguration({ ...r.join, bootstrapToken: r.bootstrapToken, ca: { certHash: r.caCertHash } }),
     { mode: 0o600 },
   );
-  await kubeadmJoin(i.netns, config, log(i.name));
+  await kubeadm("join", i.netns, config, log(i.name));
   await registered(i);
   return { ...i, bootstrapToken: "", caCertHash: "" };
 }

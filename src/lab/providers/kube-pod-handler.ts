@@ -2,13 +2,13 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { vethName } from "../../agent/cni/naming.ts";
 import {
-  CRICTL,
+  CLUSTER_GONE,
   kubectl,
   kubectlPatiently,
   tryKubectl,
   type KubectlReach,
 } from "../../kubernetes/cluster.ts";
-import { onNode } from "../../kubernetes/node-runtime.ts";
+import { CRICTL, onNode } from "../../kubernetes/node-runtime.ts";
 import { podManifest } from "../../kubernetes/pod-spec.ts";
 import { run, tryRun } from "../../effects/exec.ts";
 import { hostOfNetns } from "../../effects/host-exec.ts";
@@ -133,7 +133,7 @@ async function remove(i: KubePodInputs): Promise<void> {
     "--ignore-not-found",
     "--wait=true",
   ]);
-  if (r.exitCode !== 0 && !/connection refused|Unable to connect/i.test(r.stderr))
+  if (r.exitCode !== 0 && !CLUSTER_GONE.test(r.stderr))
     throw new Error(`kubectl delete pod ${i.name} failed: ${r.stderr.trim()}`);
   await rm(podFile(i), { force: true });
 }
