@@ -232,6 +232,9 @@ function nodeRegistration(n: NodeInputs, taints: readonly Taint[], ignored: read
     taints: taints.map((t) => ({ ...t })),
     kubeletExtraArgs: [
       { name: "node-ip", value: n.address },
+      // cAdvisor reads every container's cgroup statistics each 10 s by default: on an emulated host that
+      // was a large part of kubelet's CPU (kubelet at ~47% on the master). Nothing in the lab reads them.
+      { name: "housekeeping-interval", value: "1m0s" },
       ...(labels ? [{ name: "node-labels", value: labels }] : []),
     ],
     ignorePreflightErrors: [...ignored],
@@ -282,6 +285,49 @@ export function controlPlanePatches(): Record<string, string> {
     ]),
   );
 }
+
+/**
+ * The controllers kube-controller-manager runs (kubeadm's default is every on-by-default controller plus
+ * the bootstrap signer and token cleaner). Under TCG each controller's informers and resyncs cost the
+ * starved master CPU, so only what a kubeadm lab uses runs: joins (bootstrap signer, CSR approval and
+ * signing), service accounts and their tokens and CA, DaemonSets, Deployments and ReplicaSets (a user's own
+ * `kubectl create deployment`), garbage collection (`kubectl delete -f calico.yaml` removes the DaemonSet's
+ * pods through it), namespaces, node lifecycle and IPAM, endpoints. Left out: autoscaling, jobs and cron
+ * jobs, quotas, storage and volumes, disruption budgets, StatefulSets, cloud and load balancers.
+ */
+export const CONTROLLERS = [
+  "bootstrap-signer-controller",
+  "certificatesigningrequest-approving-controller",
+  "certificatesigningrequest-cleaner-controller",
+  "certificatesigningrequest-signing-controller",
+  "clusterrole-aggregation-controller",
+  "daemonset-controller",
+  "deployment-controller",
+  "endpoints-controller",
+  "endpointslice-controller",
+  "garbage-collector-controller",
+  "namespace-controller",
+  "node-ipam-controller",
+  "node-lifecycle-controller",
+  "pod-garbage-collector-controller",
+  "replicaset-controller",
+  "root-ca-certificate-publisher-controller",
+  "service-cidr-controller",
+  "serviceaccount-controller",
+  "serviceaccount-token-controller",
+  "taint-eviction-controller",
+  "token-cleaner-controller",
+  "ttl-controller",
+] as const;
+
+/**
+ * kube-apiserver's flags for an emulated master: no priority-and-fairness (one client set, nothing to be
+ * fair between; its config controller and seat accounting run on every request) and no profiling handlers.
+ */
+export const API_SERVER_ARGS = [
+  { name: "enable-priority-and-fairness", value: "false" },
+  { name: "profiling", value: "false" },
+] as const;
 
 export function initConfiguration(i: InitInputs & { patchesDir?: string }): string {
   const problems: Problem[] = [];
@@ -348,10 +394,28 @@ export function initConfiguration(i: InitInputs & { patchesDir?: string }): stri
     imageRepository: "registry.k8s.io",
     networking: { podSubnet: i.podCidr, serviceSubnet: i.serviceCidr, dnsDomain: "cluster.local" },
     etcd: { external: { endpoints: [...i.etcdEndpoints] } },
+    // ECDSA P-256 keys and certificates instead of RSA-2048: every TLS handshake signs with the server's
+    // key, and under TCG an RSA signature costs tens of milliseconds of a starved vCPU.
+    encryptionAlgorithm: "ECDSA-P256",
+    apiServer: { extraArgs: [...API_SERVER_ARGS] },
     // One control plane: nothing to elect, and a lease renewal that misses its deadline on a starved host
     // makes the component exit.
-    controllerManager: { extraArgs: [{ name: "leader-elect", value: "false" }] },
-    scheduler: { extraArgs: [{ name: "leader-elect", value: "false" }] },
+    controllerManager: {
+      extraArgs: [
+        { name: "leader-elect", value: "false" },
+        { name: "controllers", value: CONTROLLERS.join(",") },
+        // A kubelet on a starved VM renews its lease late; the default 50 s grace marks it NotReady and
+        // taints it, then the pods on it are evicted.
+        { name: "node-monitor-grace-period", value: "3m0s" },
+        { name: "profiling", value: "false" },
+      ],
+    },
+    scheduler: {
+      extraArgs: [
+        { name: "leader-elect", value: "false" },
+        { name: "profiling", value: "false" },
+      ],
+    },
   };
   const kubelet = {
     apiVersion: KUBELET_API,
@@ -359,6 +423,10 @@ export function initConfiguration(i: InitInputs & { patchesDir?: string }): stri
     // No systemd to delegate cgroups to: kubelet and containerd manage cgroup v2 themselves.
     cgroupDriver: "cgroupfs",
     failSwapOn: false,
+    // CRI calls (sandbox create, image status) take tens of seconds on an emulated host; default 2m.
+    runtimeRequestTimeout: "10m0s",
+    // No volumes worth measuring (no PersistentVolumes); each pass walks every pod's volumes with du.
+    volumeStatsAggPeriod: "0s",
   };
   return yamlDocs(`kubeadm init on ${i.nodeName}, written by calico-lab (src/kubernetes/kubeadm-config.ts)`, [
     init,

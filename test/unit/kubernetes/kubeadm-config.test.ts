@@ -133,6 +133,7 @@ describe("kubeadm join configuration", () => {
     assert.deepEqual(j!.discovery.bootstrapToken.caCertHashes, [HASH]);
     assert.deepEqual(j!.nodeRegistration.kubeletExtraArgs, [
       { name: "node-ip", value: "192.168.19.166" },
+      { name: "housekeeping-interval", value: "1m0s" },
       { name: "node-labels", value: "worker=no-1" },
     ]);
     assert.deepEqual(j!.nodeRegistration.taints, []);
