@@ -208,6 +208,10 @@ function calicoLayer(): LayerSpec {
       { kind: "text", path: `${CNI_BIN_DIR}/calico`, content: CNI_LAUNCHER, mode: 0o755 },
       // The CNI config chains portmap after calico (Calico's manifests do): install-cni copies it too.
       { kind: "host", from: "/usr/lib/cni/portmap", to: `${CNI_BIN_DIR}/portmap`, mode: 0o755 },
+      // containerd sets up every sandbox's lo with the loopback plugin, from the one CNI bin dir it reads
+      // (/opt/cni/bin): upstream's install-cni ships it beside calico, so does ours. Without it every pod
+      // sat in ContainerCreating ('failed to find plugin "loopback" in path [/opt/cni/bin]').
+      { kind: "host", from: "/usr/lib/cni/loopback", to: `${CNI_BIN_DIR}/loopback`, mode: 0o755 },
       // A shell for the probes: kubelet runs them every few seconds, and a node process per probe would cost
       // seconds of CPU each under emulation (src/kubernetes/probe.ts).
       { kind: "host", from: "/usr/bin/busybox", to: "/usr/bin/busybox", mode: 0o755 },
