@@ -19,6 +19,11 @@ export interface LabDaemonSetInputs {
 
 /** How often kubelet runs calico-node's probes (s). */
 export const PROBE_PERIOD_S = 30;
+/**
+ * How long one probe may take (s). kubelet's default is 1 s, and an exec in a TCG guest took longer
+ * ("timeout 1s exceeded" on worker-1 in the 3-VM run); upstream's newer manifests give 10 s.
+ */
+export const PROBE_TIMEOUT_S = 10;
 
 /** The node's /run/calico-lab, where the VM backend puts BIRD's control sockets (backends/vm socketDir). */
 export const SOCKET_ROOT = "/run/calico-lab";
@@ -112,6 +117,7 @@ export function labDaemonSet(text: string, i: LabDaemonSetInputs): string {
     // Each probe is a runc exec: under TCG one costs a node's kubelet real CPU (47 % on the master in the
     // 3-VM run). Every 30 s instead of 10 s, the same number of failures before kubelet acts.
     p.set("periodSeconds", PROBE_PERIOD_S);
+    p.set("timeoutSeconds", PROBE_TIMEOUT_S);
   }
   return docs.map((d) => d.toString({ lineWidth: 0 })).join("");
 }

@@ -173,6 +173,8 @@ export function parseNetConf(stdin: string): NetConf {
     etcd_endpoints: str("etcd_endpoints") as string,
     ipam: { type: ipam.type },
   };
+  // Optional settings written empty mean unset, as Calico reads them: install-cni fills
+  // __ETCD_CA_CERT_FILE__ and its kin with "" when etcd has no TLS (every kubeadm lab's conflist).
   for (const k of [
     "etcd_ca_cert_file",
     "etcd_cert_file",
@@ -180,6 +182,7 @@ export function parseNetConf(stdin: string): NetConf {
     "nodename",
     "log_level",
   ] as const) {
+    if (c[k] === "") continue;
     const v = str(k, false);
     if (v !== undefined) conf[k] = v;
   }

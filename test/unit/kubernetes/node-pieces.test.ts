@@ -139,6 +139,8 @@ describe("the DaemonSet's lab additions", () => {
     assert.deepEqual(c.livenessProbe.exec.command, ["/usr/local/bin/calico-node-probe", "-felix-live"]);
     assert.equal(c.readinessProbe.periodSeconds, 30);
     assert.equal(c.livenessProbe.periodSeconds, 30);
+    assert.equal(c.readinessProbe.timeoutSeconds, 10);
+    assert.equal(c.livenessProbe.timeoutSeconds, 10);
     const mounts = c.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
     assert.ok(
       mounts.includes("/work/x/.lab/ipip-k8s") && mounts.includes("/run/calico-lab"),

@@ -131,6 +131,21 @@ describe("CNI arguments", () => {
       7,
     );
   });
+  test("optional settings written empty are unset, as install-cni writes them without etcd TLS", () => {
+    const c = parseNetConf(
+      conf({ etcd_ca_cert_file: "", etcd_cert_file: "", etcd_key_file: "", nodename: "", log_level: "" }),
+    );
+    assert.equal(c.etcd_ca_cert_file, undefined);
+    assert.equal(c.etcd_cert_file, undefined);
+    assert.equal(c.etcd_key_file, undefined);
+    assert.equal(c.nodename, undefined);
+    assert.equal(c.log_level, undefined);
+    assert.equal(parseNetConf(conf({ etcd_ca_cert_file: "/etc/calico/ca.pem" })).etcd_ca_cert_file, "/etc/calico/ca.pem");
+    assert.equal(
+      code(() => parseNetConf(conf({ etcd_ca_cert_file: 7 }))),
+      7,
+    );
+  });
   test("results per version", () => {
     const r = {
       hostIf: "calia",
