@@ -142,7 +142,9 @@ export function parseNetConf(stdin: string): NetConf {
   const c = raw as Record<string, unknown>;
   const str = (k: string, required = true): string | undefined => {
     const v = c[k];
-    if (v === undefined && !required) return undefined;
+    // An optional setting written empty is unset, as Calico reads it: install-cni fills
+    // __ETCD_CA_CERT_FILE__ and its kin with "" when etcd has no TLS (every kubeadm lab's conflist).
+    if ((v === undefined || v === "") && !required) return undefined;
     if (typeof v !== "string" || v === "")
       throw new CniError(CNI_ERR.invalidConfig, `network configuration: "${k}" must be a non-empty string`);
     return v;
@@ -173,8 +175,6 @@ export function parseNetConf(stdin: string): NetConf {
     etcd_endpoints: str("etcd_endpoints") as string,
     ipam: { type: ipam.type },
   };
-  // Optional settings written empty mean unset, as Calico reads them: install-cni fills
-  // __ETCD_CA_CERT_FILE__ and its kin with "" when etcd has no TLS (every kubeadm lab's conflist).
   for (const k of [
     "etcd_ca_cert_file",
     "etcd_cert_file",
@@ -182,7 +182,6 @@ export function parseNetConf(stdin: string): NetConf {
     "nodename",
     "log_level",
   ] as const) {
-    if (c[k] === "") continue;
     const v = str(k, false);
     if (v !== undefined) conf[k] = v;
   }
