@@ -140,7 +140,10 @@ describe("CNI arguments", () => {
     assert.equal(c.etcd_key_file, undefined);
     assert.equal(c.nodename, undefined);
     assert.equal(c.log_level, undefined);
-    assert.equal(parseNetConf(conf({ etcd_ca_cert_file: "/etc/calico/ca.pem" })).etcd_ca_cert_file, "/etc/calico/ca.pem");
+    assert.equal(
+      parseNetConf(conf({ etcd_ca_cert_file: "/etc/calico/ca.pem" })).etcd_ca_cert_file,
+      "/etc/calico/ca.pem",
+    );
     assert.equal(
       code(() => parseNetConf(conf({ etcd_ca_cert_file: 7 }))),
       7,
