@@ -1,15 +1,18 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { vethName } from "../../agent/cni/naming.ts";
-import {
-  CLUSTER_GONE,
-  kubectl,
-  kubectlPatiently,
-  tryKubectl,
-  type KubectlReach,
-} from "../../kubernetes/cluster.ts";
+import { CLUSTER_GONE, kubectlPatiently, tryKubectl, type KubectlReach } from "../../kubernetes/cluster.ts";
 import { CRICTL, onNode } from "../../kubernetes/node-runtime.ts";
 import { podManifest } from "../../kubernetes/pod-spec.ts";
+import {
+  lastEvent,
+  podProgress,
+  podWaitFailure,
+  type EventsJson,
+  type PodJson,
+  type PodProgress,
+} from "../../kubernetes/pod-status.ts";
+import { sleep } from "../../supervise/process.ts";
 import { run, tryRun } from "../../effects/exec.ts";
 import { hostOfNetns } from "../../effects/host-exec.ts";
 import { assertNetnsName } from "../../effects/names.ts";
@@ -93,6 +96,48 @@ async function unnameNetns(i: KubePodInputs): Promise<void> {
   host.forget(i.netns);
 }
 
+/**
+ * The pod's address once it is Ready (asked every 3 s); a pod that cannot start (an image the node lacks) or
+ * is not Ready in time fails with what was expected, what it shows and its last event.
+ */
+async function readyAddress(i: KubePodInputs): Promise<string> {
+  const started = Date.now();
+  const until = started + scaledMs(600_000);
+  for (;;) {
+    const r = await tryKubectl(i.kubectl, ["-n", i.namespace, "get", "pod", i.name, "-o", "json"]);
+    const progress: PodProgress =
+      r.exitCode === 0
+        ? podProgress(JSON.parse(r.stdout) as PodJson)
+        : { kind: "waiting", seen: `kubectl get pod: ${r.stderr.trim().split("\n").at(-1) ?? ""}` };
+    if (progress.kind === "ready") return progress.ip;
+    if (progress.kind === "stuck" || Date.now() > until) {
+      const ev = await tryKubectl(i.kubectl, [
+        "-n",
+        i.namespace,
+        "get",
+        "events",
+        "--field-selector",
+        `involvedObject.kind=Pod,involvedObject.name=${i.name}`,
+        "-o",
+        "json",
+      ]);
+      throw new Error(
+        podWaitFailure({
+          name: i.name,
+          namespace: i.namespace,
+          host: i.host,
+          waitedS: Math.round((Date.now() - started) / 1000),
+          seen: progress.seen,
+          event: ev.exitCode === 0 ? lastEvent(JSON.parse(ev.stdout) as EventsJson) : undefined,
+          stuck: progress.kind === "stuck",
+          kubectlHint: `bash scripts/kubectl --stack ${basename(i.runDir)}`,
+        }),
+      );
+    }
+    await sleep(3000);
+  }
+}
+
 async function create(i: KubePodInputs): Promise<KubePodOutputs> {
   await mkdir(join(i.runDir, "pods"), { recursive: true });
   await writeFile(
@@ -107,16 +152,7 @@ async function create(i: KubePodInputs): Promise<KubePodOutputs> {
     }),
   );
   await kubectlPatiently(i.kubectl, ["apply", "--validate=false", "-f", podFile(i)]);
-  const timeout = `${Math.round(scaledMs(600_000) / 1000)}s`;
-  await kubectl(
-    i.kubectl,
-    ["-n", i.namespace, "wait", "--for=condition=Ready", `pod/${i.name}`, `--timeout=${timeout}`],
-    scaledMs(660_000),
-  );
-  const ip = (
-    await kubectl(i.kubectl, ["-n", i.namespace, "get", "pod", i.name, "-o", "jsonpath={.status.podIP}"])
-  ).trim();
-  if (!ip) throw new Error(`pod ${i.name} is Ready but has no address`);
+  const ip = await readyAddress(i);
   const sandbox = await sandboxNetns(i);
   await nameNetns(i, sandbox);
   return { ...i, ip, hostInterface: vethName(i.namespace, i.name), sandboxNetns: sandbox };
