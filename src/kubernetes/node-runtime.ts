@@ -32,8 +32,20 @@ export interface NodeRuntimeSpec {
   runDir: string;
   /** The pause image's ref (containerd's sandbox image). */
   sandboxImage: string;
-  /** OCI archives to import (visible at the same path in the guest). */
-  images: readonly string[];
+  /** OCI archives to import (visible at the same path in the guest), each with its digest. */
+  images: readonly NodeImage[];
+}
+
+/** An image a node imports: its OCI archive and the digest it had when the plan was made. */
+export interface NodeImage {
+  archive: string;
+  digest: string;
+}
+
+/** The images of `news` a node that imported `olds` still lacks: new archives and rebuilt ones. */
+export function imagesToImport(olds: readonly NodeImage[], news: readonly NodeImage[]): NodeImage[] {
+  const had = new Set(olds.map((i) => `${i.archive}@${i.digest}`));
+  return news.filter((i) => !had.has(`${i.archive}@${i.digest}`));
 }
 
 /** argv run on the node: in its lab namespace, the host's mounts, Kubernetes' PATH. */
@@ -62,8 +74,16 @@ async function prepareHost(s: NodeRuntimeSpec): Promise<string> {
     await run(
       onHostRoot(s.netns, ["sh", "-c", 'echo "+$1" > /sys/fs/cgroup/cgroup.subtree_control', "sh", c]),
     );
+  // The static-pod folder too: kubelet watches it on every node and logs each second while it is missing.
   await run(
-    onHostRoot(s.netns, ["mkdir", "-p", CNI_BIN_DIR, CNI_CONF_DIR, "/var/lib/kubelet", "/etc/kubernetes"]),
+    onHostRoot(s.netns, [
+      "mkdir",
+      "-p",
+      CNI_BIN_DIR,
+      CNI_CONF_DIR,
+      "/var/lib/kubelet",
+      "/etc/kubernetes/manifests",
+    ]),
   );
   // Kubernetes' pods need forwarding in the node's namespace (kubeadm's preflight checks it too).
   await run(onNode(s.netns, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]));
@@ -96,7 +116,15 @@ export async function startContainerRuntime(s: NodeRuntimeSpec): Promise<void> {
     ready: async () => (await tryRun(version, { timeoutMs: 20_000 })).exitCode === 0,
     deadlineMs: scaledMs(180_000),
   });
-  for (const archive of s.images)
+  await importImages(s, s.images);
+}
+
+/** Archives imported into the node's containerd (its k8s.io namespace, where kubelet looks). */
+export async function importImages(
+  s: Pick<NodeRuntimeSpec, "netns">,
+  images: readonly NodeImage[],
+): Promise<void> {
+  for (const { archive } of images)
     await run(onNode(s.netns, [...CTR, "images", "import", "--no-unpack=false", archive]), {
       timeoutMs: scaledMs(600_000),
     });

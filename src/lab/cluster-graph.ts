@@ -4,6 +4,7 @@
 // They stand where the lab's own agents and pods stand in the graph (graph.ts). Pure.
 import { join } from "node:path";
 import { kubectlReach } from "../kubernetes/cluster.ts";
+import type { NodeImage } from "../kubernetes/node-runtime.ts";
 import { KUBERNETES_VERSION } from "../kubernetes/version.ts";
 import { outputRef, EXTERNAL, type LabNode } from "./graph.ts";
 import type { HostPlan, LabPlan } from "./topology.ts";
@@ -13,6 +14,8 @@ import { ECHO_PORT } from "./topology.ts";
 export interface ImageUse {
   ref: string;
   archive: string;
+  /** The archive's manifest digest: a rebuilt image (same archive path) is imported again. */
+  digest: string;
 }
 
 /** The images a cluster's nodes import (src/images, built by scripts/setup --kubernetes). */
@@ -45,7 +48,7 @@ export const kubeNodeName = (host: string) => `${host}-kubernetes`;
 export const kubeRuntimeName = (host: string) => `${host}-container-runtime`;
 export const CALICO_APPLIED = "calico-applied";
 
-function imagesFor(h: HostPlan, plan: LabPlan, i: ClusterImages, master: boolean): string[] {
+function imagesFor(h: HostPlan, plan: LabPlan, i: ClusterImages, master: boolean): NodeImage[] {
   const pods = plan.pods.filter((p) => p.host === h.name);
   return [
     i.pause,
@@ -53,7 +56,7 @@ function imagesFor(h: HostPlan, plan: LabPlan, i: ClusterImages, master: boolean
     i.calicoNode,
     ...(pods.some((p) => !p.server) ? [i.busybox] : []),
     ...(pods.some((p) => p.server) ? [i.echo] : []),
-  ].map((u) => u.archive);
+  ].map((u) => ({ archive: u.archive, digest: u.digest }));
 }
 
 export function clusterNodes(c: ClusterGraphInputs): { nodes: LabNode[]; calico: string; pods: string[] } {

@@ -21,7 +21,7 @@ export function readClusterImages(stack: string, dir = IMAGES_DIR): ClusterImage
   const use = (name: (typeof NEEDED)[number]): ImageUse | undefined => {
     const i = index[name];
     const archive = i ? join(dir, i.archive) : undefined;
-    return i && archive && existsSync(archive) ? { ref: i.ref, archive } : undefined;
+    return i && archive && existsSync(archive) ? { ref: i.ref, archive, digest: i.digest } : undefined;
   };
   const missing = NEEDED.filter((n) => !use(n));
   if (missing.length > 0)

@@ -1,6 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import { daemonPid, daemonSupervision } from "../../effects/daemon.ts";
 import {
+  importImages,
+  imagesToImport,
   startContainerRuntime,
   startKubelet,
   stopNodeRuntime,
@@ -20,7 +22,7 @@ async function running(runDir: string, name: string): Promise<boolean> {
 }
 
 export const kubeRuntimeHandler: Handler<KubeRuntimeInputs> = {
-  replaceOn: ["name", "netns", "runDir", "sandboxImage", "images"],
+  replaceOn: ["name", "netns", "runDir", "sandboxImage"],
   async create(inputs) {
     await mkdir(inputs.runDir, { recursive: true });
     try {
@@ -36,6 +38,18 @@ export const kubeRuntimeHandler: Handler<KubeRuntimeInputs> = {
     return (await running(props.runDir, "containerd")) && (await running(props.runDir, "kubelet"))
       ? props
       : undefined;
+  },
+  // A rebuilt image (the agent's code changed: a new calico-node tag in the manifest) or a new one (a pod
+  // that needs busybox) is imported into the running node; the cluster stays up.
+  async update(_id, olds, news) {
+    const missing = imagesToImport(olds.images, news.images);
+    if (missing.length > 0) {
+      process.stderr.write(
+        `kubernetes ${news.name}: importing ${missing.map((i) => i.archive.split("/").pop()).join(", ")}\n`,
+      );
+      await importImages(news, missing);
+    }
+    return news;
   },
   async delete(_id, props) {
     await stopNodeRuntime(props);

@@ -173,3 +173,23 @@ describe("the control plane's patches for an emulated host", () => {
     assert.deepEqual(p.spec.containers[0].startupProbe, PROBE_PATIENCE);
   });
 });
+
+describe("images a running node imports on update", () => {
+  it("imports new archives and rebuilt ones (same archive, new digest), not what it has", async () => {
+    const { imagesToImport } = await import("../../../src/kubernetes/node-runtime.ts");
+    const olds = [
+      { archive: "/i/pause.tar", digest: "sha256:p" },
+      { archive: "/i/calico-node.tar", digest: "sha256:n1" },
+    ];
+    const news = [
+      { archive: "/i/pause.tar", digest: "sha256:p" },
+      { archive: "/i/calico-node.tar", digest: "sha256:n2" },
+      { archive: "/i/busybox.tar", digest: "sha256:b" },
+    ];
+    assert.deepEqual(
+      imagesToImport(olds, news).map((i) => i.archive),
+      ["/i/calico-node.tar", "/i/busybox.tar"],
+    );
+    assert.deepEqual(imagesToImport(news, news), []);
+  });
+});

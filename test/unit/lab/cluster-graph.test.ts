@@ -9,11 +9,19 @@ import { labGraph, prerequisites, type LabNode } from "../../../src/lab/graph.ts
 import type { ClusterImages } from "../../../src/lab/cluster-graph.ts";
 import { K8S_ETCD } from "../../../src/kubernetes/node-runtime.ts";
 
-const img = (name: string) => ({ ref: `docker.io/x/${name}:1`, archive: `/images/${name}.tar` });
+const img = (name: string) => ({
+  ref: `docker.io/x/${name}:1`,
+  archive: `/images/${name}.tar`,
+  digest: `sha256:${name}`,
+});
 const IMAGES: ClusterImages = {
   pause: img("pause"),
   controlPlane: [img("kube-apiserver"), img("kube-controller-manager"), img("kube-scheduler")],
-  calicoNode: { ref: "docker.io/calico-lab/node:0.1.0-abc", archive: "/images/calico-node.tar" },
+  calicoNode: {
+    ref: "docker.io/calico-lab/node:0.1.0-abc",
+    archive: "/images/calico-node.tar",
+    digest: "sha256:node",
+  },
   busybox: img("busybox"),
   echo: img("echo"),
 };
@@ -64,10 +72,19 @@ describe("labGraph of a kubeadm lab", () => {
     assert.ok(prerequisites(by(g.nodes, "master-kubernetes")).includes("master-container-runtime"));
   });
   it("imports the control plane on the master only, and each worker's pods' images", () => {
-    const images = (n: string) => (by(g.nodes, n).inputs as { images: string[] }).images;
+    const images = (n: string) =>
+      (by(g.nodes, n).inputs as unknown as { images: { archive: string }[] }).images.map((i) => i.archive);
     assert.ok(images("master-container-runtime").includes("/images/kube-apiserver.tar"));
     assert.ok(!images("worker-1-container-runtime").includes("/images/kube-apiserver.tar"));
     assert.ok(images("worker-1-container-runtime").includes("/images/calico-node.tar"));
+  });
+  it("carries each image's digest, so a rebuilt image is imported into a running node", () => {
+    const node = (
+      by(g.nodes, "worker-1-container-runtime").inputs as unknown as {
+        images: { archive: string; digest: string }[];
+      }
+    ).images.find((i) => i.archive === "/images/calico-node.tar");
+    assert.equal(node?.digest, "sha256:node");
   });
   it("readies every host's runtime before the master's init, so workers import while it starts", () => {
     const w = prerequisites(by(g.nodes, "worker-1-container-runtime"));
