@@ -49,6 +49,7 @@ async function apply(i: KubeCalicoInputs): Promise<void> {
 }
 
 async function remove(i: Pick<KubeCalicoInputs, "runDir" | "kubectl">): Promise<void> {
+  log("kubectl delete -f calico.yaml (the variant that was applied)");
   const r = await tryKubectl(
     i.kubectl,
     ["delete", "-f", applied(i), "--ignore-not-found", "--wait=true"],
