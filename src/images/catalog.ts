@@ -2,6 +2,7 @@
 // runs. There is no registry: src/images/build.ts builds every image from this machine's files and our
 // bundles, and each guest imports the archives under the names the manifests and kubeadm use.
 import { createHash } from "node:crypto";
+import { CNI_BIN_ON_HOST } from "../agent/cni/install.ts";
 import type { RunConfig } from "./oci.ts";
 import { PROBE_PATH, PROBE_SCRIPT } from "../kubernetes/probe.ts";
 
@@ -91,7 +92,7 @@ export const PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin
 /** Where our bundles live in an image: an app root with node_modules beside dist/bin, as in the project. */
 export const APP_ROOT = "/opt/calico-lab";
 /** The CNI plugin's files in the calico-node image, as install-cni copies them to the host's /opt/cni/bin. */
-export const CNI_BIN_DIR = "/opt/cni/bin";
+export const CNI_BIN_DIR = CNI_BIN_ON_HOST;
 /** The plugin's own app root under the CNI bin folder (its bundle and etcd3's .proto files). */
 export const CNI_APP_ROOT = `${CNI_BIN_DIR}/calico-lab`;
 

@@ -5,8 +5,11 @@ import { chmod, copyFile, mkdir, readdir, readFile, rename, stat, writeFile } fr
 import { join } from "node:path";
 import {
   calicoKubeconfig,
+  CNI_BIN_ON_HOST,
   ETCD_TLS_DIR,
   ETCD_TLS_FILES,
+  HOST_CNI_BIN,
+  HOST_CNI_NET,
   KUBECONFIG_NAME,
   renderCniNetworkConfig,
   SERVICE_ACCOUNT_CA,
@@ -26,9 +29,9 @@ export interface InstallPaths {
 }
 
 export const IMAGE_PATHS: InstallPaths = {
-  pluginDir: "/opt/cni/bin",
-  hostBin: "/host/opt/cni/bin",
-  hostNet: "/host/etc/cni/net.d",
+  pluginDir: CNI_BIN_ON_HOST,
+  hostBin: HOST_CNI_BIN,
+  hostNet: HOST_CNI_NET,
   serviceAccountToken: SERVICE_ACCOUNT_TOKEN,
   serviceAccountCa: SERVICE_ACCOUNT_CA,
 };

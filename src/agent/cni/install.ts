@@ -3,11 +3,15 @@
 // CNI network config with every __PLACEHOLDER__ filled in, as Calico's install-cni does. The copying and
 // writing are in install-main.ts.
 
-/** Where the host's folders are mounted in the init container (the manifest's hostPath volumes). */
-export const HOST_CNI_BIN = "/host/opt/cni/bin";
-export const HOST_CNI_NET = "/host/etc/cni/net.d";
-/** The same folders as the host (and so the CNI plugin run by containerd) sees them. */
+/**
+ * The CNI folders as the host (containerd, kubelet and so the CNI plugin) sees them: Kubernetes' defaults,
+ * and the one definition of them in the lab. The calico-node image keeps its plugins at the same path.
+ */
+export const CNI_BIN_ON_HOST = "/opt/cni/bin";
 export const CNI_NET_ON_HOST = "/etc/cni/net.d";
+/** Where the host's folders are mounted in the init container (the manifest's hostPath volumes). */
+export const HOST_CNI_BIN = `/host${CNI_BIN_ON_HOST}`;
+export const HOST_CNI_NET = `/host${CNI_NET_ON_HOST}`;
 export const KUBECONFIG_NAME = "calico-kubeconfig";
 /** Where etcd's TLS files are copied on the host, and their names there. */
 export const ETCD_TLS_DIR = "calico-tls";
