@@ -2,7 +2,7 @@
 // runs. There is no registry: src/images/build.ts builds every image from this machine's files and our
 // bundles, and each guest imports the archives under the names the manifests and kubeadm use.
 import { createHash } from "node:crypto";
-import { CNI_BIN_ON_HOST } from "../agent/cni/install.ts";
+import { CNI_BIN_DIR } from "../kubernetes/containerd-config.ts";
 import type { RunConfig } from "./oci.ts";
 import { PROBE_PATH, PROBE_SCRIPT } from "../kubernetes/probe.ts";
 
@@ -91,9 +91,10 @@ export const PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin
 
 /** Where our bundles live in an image: an app root with node_modules beside dist/bin, as in the project. */
 export const APP_ROOT = "/opt/calico-lab";
-/** The CNI plugin's files in the calico-node image, as install-cni copies them to the host's /opt/cni/bin. */
-export const CNI_BIN_DIR = CNI_BIN_ON_HOST;
-/** The plugin's own app root under the CNI bin folder (its bundle and etcd3's .proto files). */
+/**
+ * The CNI plugin's files sit in the calico-node image at the host's CNI_BIN_DIR, as install-cni copies
+ * them; this is the plugin's own app root under it (its bundle and etcd3's .proto files).
+ */
 export const CNI_APP_ROOT = `${CNI_BIN_DIR}/calico-lab`;
 
 const KUBERNETES_REF_VERSION = /^v\d+\.\d+\.\d+$/;

@@ -2,7 +2,6 @@
 // Nothing is ever pulled: the sandbox image is our locally built pause, every image is imported
 // (src/images), and kubelet's pods use imagePullPolicy Never. cgroupfs, not systemd: the guests have no
 // systemd. The CNI folders are the standard ones our install-cni writes to, as upstream's does.
-import { CNI_BIN_ON_HOST, CNI_NET_ON_HOST } from "../agent/cni/install.ts";
 
 export interface ContainerdConfigInputs {
   /** containerd's root (images, snapshots): a tmpfs of its own in the guest. */
@@ -16,9 +15,13 @@ export interface ContainerdConfigInputs {
 }
 
 export const CONTAINERD_SOCKET = "/run/containerd/containerd.sock";
-/** The CNI folders containerd reads (the lab's one definition: src/agent/cni/install.ts). */
-export const CNI_BIN_DIR = CNI_BIN_ON_HOST;
-export const CNI_CONF_DIR = CNI_NET_ON_HOST;
+/**
+ * The CNI folders containerd reads: Kubernetes' defaults, and the lab's one definition of them (install-cni
+ * writes there, the calico-node image keeps its plugins at the same path). Here, not under src/agent, so
+ * that the verification, which reads them, stays independent of the agent.
+ */
+export const CNI_BIN_DIR = "/opt/cni/bin";
+export const CNI_CONF_DIR = "/etc/cni/net.d";
 
 /** Plugins a lab node never uses: each is a start-up cost under emulation and a probe that can only fail. */
 const DISABLED = [

@@ -3,12 +3,11 @@
 // CNI network config with every __PLACEHOLDER__ filled in, as Calico's install-cni does. The copying and
 // writing are in install-main.ts.
 
-/**
- * The CNI folders as the host (containerd, kubelet and so the CNI plugin) sees them: Kubernetes' defaults,
- * and the one definition of them in the lab. The calico-node image keeps its plugins at the same path.
- */
-export const CNI_BIN_ON_HOST = "/opt/cni/bin";
-export const CNI_NET_ON_HOST = "/etc/cni/net.d";
+import { CNI_BIN_DIR, CNI_CONF_DIR } from "../../kubernetes/containerd-config.ts";
+
+/** The CNI folders as the host (containerd, and so the CNI plugin it runs) sees them. */
+export const CNI_BIN_ON_HOST = CNI_BIN_DIR;
+export const CNI_NET_ON_HOST = CNI_CONF_DIR;
 /** Where the host's folders are mounted in the init container (the manifest's hostPath volumes). */
 export const HOST_CNI_BIN = `/host${CNI_BIN_ON_HOST}`;
 export const HOST_CNI_NET = `/host${CNI_NET_ON_HOST}`;
