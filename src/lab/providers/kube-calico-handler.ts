@@ -58,7 +58,25 @@ async function remove(i: Pick<KubeCalicoInputs, "runDir" | "kubectl">): Promise<
   // The cluster may be gone already (the lab is being destroyed): nothing left to delete.
   if (r.exitCode !== 0 && !CLUSTER_GONE.test(r.stderr) && !/no such file/i.test(r.stderr))
     throw new Error(`kubectl delete -f ${applied(i)} failed: ${r.stderr.trim()}`);
+  if (r.exitCode === 0) await calicoNodePodsGone(i);
   await rm(applied(i), { force: true });
+}
+
+/**
+ * Until the deleted DaemonSet's pods are gone: kubectl deletes them in the background, and an old
+ * calico-node still stopping on a slow node stops the BIRD and rewrites the status of the new one that
+ * shares its host's folders (seen in CI: the master's new pod ready, then BIRD gone, status "starting").
+ */
+async function calicoNodePodsGone(i: Pick<KubeCalicoInputs, "kubectl">): Promise<void> {
+  const timeout = `${Math.round(scaledMs(600_000) / 1000)}s`;
+  const r = await tryKubectl(
+    i.kubectl,
+    ["-n", "kube-system", "wait", "--for=delete", "pod", "-l", "k8s-app=calico-node", `--timeout=${timeout}`],
+    scaledMs(660_000),
+  );
+  if (r.exitCode !== 0 && !/no matching resources/i.test(r.stderr))
+    throw new Error(`the old calico-node pods did not go after kubectl delete -f: ${r.stderr.trim()}`);
+  log("the old calico-node pods are gone");
 }
 
 export const kubeCalicoHandler: Handler<KubeCalicoInputs> = {
