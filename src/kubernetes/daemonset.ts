@@ -6,6 +6,7 @@
 // Pure: manifest text in, manifest text out (after the image knob, src/manifest/lab-images.ts).
 import { isMap, isSeq, parseAllDocuments, YAMLMap, YAMLSeq, type Document } from "yaml";
 import { CALICO_NODE } from "../manifest/calico-node.ts";
+import { LAUNCH_ENV } from "../agent/daemon/status.ts";
 import { PROBE_PATH } from "./probe.ts";
 
 export interface LabDaemonSetInputs {
@@ -96,6 +97,10 @@ export function labDaemonSet(text: string, i: LabDaemonSetInputs): string {
     if (have) have.set("value", value);
     else env.add(ds.createNode({ name, value }));
   }
+  // The pod's UID as the agent's launch token (status.json carries it): the probes trust only a status
+  // this pod's agent wrote, not the one a deleted pod left in the node's run folder (a mode switch).
+  if (!named(env, LAUNCH_ENV))
+    env.add(ds.createNode({ name: LAUNCH_ENV, valueFrom: { fieldRef: { fieldPath: "metadata.uid" } } }));
   const mounts = seqAt(container, "volumeMounts");
   const volumes = seqAt(podSpec, "volumes");
   for (const [name, path] of [

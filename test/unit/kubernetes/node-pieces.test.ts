@@ -104,10 +104,49 @@ describe("the calico-node probe script (busybox sh)", () => {
         assert.equal(probe(dir, "-felix-ready"), 1);
         writeFileSync(join(dir, "status.json"), '{\n  "phase": "ready"\n}\n');
         assert.equal(probe(dir, "-felix-ready"), 0);
-        assert.equal(probe(dir, "-felix-ready", "-bird-ready"), 1, "no BIRD socket");
+        assert.equal(probe(dir, "-felix-ready", "-bird-ready"), 1, "no BIRD running, no socket");
         writeFileSync(join(dir, "status.json"), '{\n  "phase": "error"\n}\n');
         assert.equal(probe(dir, "--felix-live"), 1);
         assert.equal(probe(dir, "-nonsense"), 2);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe("the calico-node probe script in a pod (launch token: the pod's UID)", () => {
+  const sh = "/usr/bin/busybox";
+  const probe = (dir: string, launch: string, ...flags: string[]) =>
+    spawnSync(sh, ["sh", "-c", PROBE_SCRIPT, "probe", ...flags], {
+      env: {
+        CALICO_LAB_RUN_DIR: dir,
+        CALICO_LAB_SOCKET_DIR: dir,
+        CALICO_LAB_AGENT_LAUNCH: launch,
+        PATH: "/usr/bin:/bin",
+      },
+    }).status;
+  it(
+    "trusts only a status.json this pod's agent wrote: a deleted pod's ready status and socket are not",
+    { skip: !existsSync(sh) && "busybox-static is not installed" },
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "calico-lab-probe-"));
+      try {
+        const status = (launch: string) =>
+          JSON.stringify({ phase: "ready", node: "master", pid: 1, birdPid: 59, launch }, null, 2);
+        writeFileSync(join(dir, "status.json"), status("old-pod-uid"));
+        writeFileSync(join(dir, "bird.ctl"), ""); // a regular file: the probe wants a socket
+        assert.equal(probe(dir, "new-pod-uid", "-felix-live"), 1, "the old pod's status: not live yet");
+        assert.equal(probe(dir, "new-pod-uid", "-felix-ready"), 1);
+        writeFileSync(join(dir, "status.json"), status("new-pod-uid"));
+        assert.equal(probe(dir, "new-pod-uid", "-felix-live"), 0);
+        assert.equal(probe(dir, "new-pod-uid", "-felix-ready"), 0);
+        assert.equal(probe(dir, "new-pod-uid", "-felix-ready", "-bird-ready"), 1, "bird.ctl is no socket");
+        writeFileSync(
+          join(dir, "status.json"),
+          JSON.stringify({ phase: "ready", node: "master", pid: 1, launch: "new-pod-uid" }, null, 2),
+        );
+        assert.equal(probe(dir, "new-pod-uid", "-bird-ready"), 1, "no birdPid: the agent runs no BIRD");
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -131,6 +170,8 @@ describe("the DaemonSet's lab additions", () => {
     const env = Object.fromEntries(c.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
     assert.equal(env.CALICO_LAB_RUN_DIR, "/work/x/.lab/ipip-k8s/$(NODENAME)");
     assert.equal(env.CALICO_LAB_SOCKET_DIR, "/run/calico-lab/ipip-k8s-$(NODENAME)");
+    const launch = c.env.find((e: { name: string }) => e.name === "CALICO_LAB_AGENT_LAUNCH");
+    assert.deepEqual(launch?.valueFrom, { fieldRef: { fieldPath: "metadata.uid" } }, "the pod's UID");
     assert.deepEqual(c.readinessProbe.exec.command, [
       "/usr/local/bin/calico-node-probe",
       "-felix-ready",
