@@ -3,9 +3,9 @@
 // Every file is written next to its final name and renamed, so containerd never runs or reads half a file.
 import { chmod, copyFile, mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { CNI_BIN_DIR } from "../../kubernetes/containerd-config.ts";
 import {
   calicoKubeconfig,
-  CNI_BIN_ON_HOST,
   ETCD_TLS_DIR,
   ETCD_TLS_FILES,
   HOST_CNI_BIN,
@@ -29,7 +29,7 @@ export interface InstallPaths {
 }
 
 export const IMAGE_PATHS: InstallPaths = {
-  pluginDir: CNI_BIN_ON_HOST,
+  pluginDir: CNI_BIN_DIR,
   hostBin: HOST_CNI_BIN,
   hostNet: HOST_CNI_NET,
   serviceAccountToken: SERVICE_ACCOUNT_TOKEN,

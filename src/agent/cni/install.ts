@@ -5,12 +5,9 @@
 
 import { CNI_BIN_DIR, CNI_CONF_DIR } from "../../kubernetes/containerd-config.ts";
 
-/** The CNI folders as the host (containerd, and so the CNI plugin it runs) sees them. */
-export const CNI_BIN_ON_HOST = CNI_BIN_DIR;
-export const CNI_NET_ON_HOST = CNI_CONF_DIR;
-/** Where the host's folders are mounted in the init container (the manifest's hostPath volumes). */
-export const HOST_CNI_BIN = `/host${CNI_BIN_ON_HOST}`;
-export const HOST_CNI_NET = `/host${CNI_NET_ON_HOST}`;
+/** Where the host's CNI folders are mounted in the init container (the manifest's hostPath volumes). */
+export const HOST_CNI_BIN = `/host${CNI_BIN_DIR}`;
+export const HOST_CNI_NET = `/host${CNI_CONF_DIR}`;
 export const KUBECONFIG_NAME = "calico-kubeconfig";
 /** Where etcd's TLS files are copied on the host, and their names there. */
 export const ETCD_TLS_DIR = "calico-tls";
@@ -123,7 +120,7 @@ export function installSettingsFromEnv(
 
 /** The host path an etcd TLS file is copied to, or "" when etcd is plain http. */
 export function etcdTlsHostPath(s: InstallSettings, k: EtcdTlsVar): string {
-  return s.etcdTls[k] ? `${CNI_NET_ON_HOST}/${ETCD_TLS_DIR}/${ETCD_TLS_FILES[k]}` : "";
+  return s.etcdTls[k] ? `${CNI_CONF_DIR}/${ETCD_TLS_DIR}/${ETCD_TLS_FILES[k]}` : "";
 }
 
 /** Every placeholder install-cni fills in, with its value. */
@@ -131,7 +128,7 @@ export function placeholderValues(s: InstallSettings, serviceAccountToken: strin
   return {
     __KUBERNETES_NODE_NAME__: s.nodeName,
     __CNI_MTU__: String(s.mtu),
-    __KUBECONFIG_FILEPATH__: `${CNI_NET_ON_HOST}/${KUBECONFIG_NAME}`,
+    __KUBECONFIG_FILEPATH__: `${CNI_CONF_DIR}/${KUBECONFIG_NAME}`,
     __ETCD_ENDPOINTS__: s.etcdEndpoints,
     __ETCD_DISCOVERY_SRV__: s.etcdDiscoverySrv,
     __ETCD_KEY_FILE__: etcdTlsHostPath(s, "ETCD_KEY_FILE"),

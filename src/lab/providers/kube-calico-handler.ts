@@ -63,9 +63,9 @@ async function remove(i: Pick<KubeCalicoInputs, "runDir" | "kubectl">): Promise<
 }
 
 /**
- * Until the deleted DaemonSet's pods are gone: kubectl deletes them in the background, and an old
- * calico-node still stopping on a slow node stops the BIRD and rewrites the status of the new one that
- * shares its host's folders (seen in CI: the master's new pod ready, then BIRD gone, status "starting").
+ * Until the deleted DaemonSet's pods are gone (kubectl deletes them in the background), so that the new
+ * variant's pods never run beside the old ones on a node whose folders they share, as the seeds waited
+ * before `kubectl create -f` of the other variant.
  */
 async function calicoNodePodsGone(i: Pick<KubeCalicoInputs, "kubectl">): Promise<void> {
   const timeout = `${Math.round(scaledMs(600_000) / 1000)}s`;

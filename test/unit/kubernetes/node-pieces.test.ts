@@ -86,12 +86,21 @@ describe("a stack's pod as a Kubernetes Pod", () => {
   });
 });
 
+/** The probe script run by busybox sh on a run folder, as in a pod (with its UID as launch token) or not. */
+const BUSYBOX = "/usr/bin/busybox";
+const runProbe = (dir: string, launch: string | undefined, flags: string[]) =>
+  spawnSync(BUSYBOX, ["sh", "-c", PROBE_SCRIPT, "probe", ...flags], {
+    env: {
+      CALICO_LAB_RUN_DIR: dir,
+      CALICO_LAB_SOCKET_DIR: dir,
+      ...(launch ? { CALICO_LAB_AGENT_LAUNCH: launch } : {}),
+      PATH: "/usr/bin:/bin",
+    },
+  }).status;
+
 describe("the calico-node probe script (busybox sh)", () => {
-  const sh = "/usr/bin/busybox";
-  const probe = (dir: string, ...flags: string[]) =>
-    spawnSync(sh, ["sh", "-c", PROBE_SCRIPT, "probe", ...flags], {
-      env: { CALICO_LAB_RUN_DIR: dir, CALICO_LAB_SOCKET_DIR: dir, PATH: "/usr/bin:/bin" },
-    }).status;
+  const sh = BUSYBOX;
+  const probe = (dir: string, ...flags: string[]) => runProbe(dir, undefined, flags);
   it(
     "is live while starting, ready only when ready, and asks BIRD for its socket",
     { skip: !existsSync(sh) && "busybox-static is not installed" },
@@ -116,16 +125,8 @@ describe("the calico-node probe script (busybox sh)", () => {
 });
 
 describe("the calico-node probe script in a pod (launch token: the pod's UID)", () => {
-  const sh = "/usr/bin/busybox";
-  const probe = (dir: string, launch: string, ...flags: string[]) =>
-    spawnSync(sh, ["sh", "-c", PROBE_SCRIPT, "probe", ...flags], {
-      env: {
-        CALICO_LAB_RUN_DIR: dir,
-        CALICO_LAB_SOCKET_DIR: dir,
-        CALICO_LAB_AGENT_LAUNCH: launch,
-        PATH: "/usr/bin:/bin",
-      },
-    }).status;
+  const sh = BUSYBOX;
+  const probe = (dir: string, launch: string, ...flags: string[]) => runProbe(dir, launch, flags);
   it(
     "trusts only a status.json this pod's agent wrote: a deleted pod's ready status and socket are not",
     { skip: !existsSync(sh) && "busybox-static is not installed" },
