@@ -17,7 +17,7 @@ import type { KubeRuntimeInputs } from "./providers/kube-runtime-handler.ts";
 import type { KubeNodeInputs, KubeNodeOutputs } from "./providers/kube-node-handler.ts";
 import type { KubeCalicoInputs } from "./providers/kube-calico-handler.ts";
 import type { KubePodInputs, KubePodOutputs } from "./providers/kube-pod-handler.ts";
-import { providerFor } from "./providers/dynamic.ts";
+import { KIND_KEY, labProvider } from "./providers/dynamic.ts";
 
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 type Out<T> = { readonly [K in keyof T]: pulumi.Output<T[K]> };
@@ -30,7 +30,7 @@ function labResource<I, O = object>(kind: string, type: string, outputs: readonl
   const unknown = Object.fromEntries(outputs.map((o) => [o, undefined]));
   class LabResource extends pulumi.dynamic.Resource {
     constructor(resourceName: string, args: In<I>, opts?: pulumi.CustomResourceOptions) {
-      super(providerFor(kind), resourceName, { ...args, ...unknown }, opts, "calico-lab", type);
+      super(labProvider, resourceName, { ...args, ...unknown, [KIND_KEY]: kind }, opts, "calico-lab", type);
     }
   }
   return LabResource as unknown as new (

@@ -11,6 +11,7 @@ import type { BgpSession } from "./bird.ts";
 import { expectHost } from "./calico-rules.ts";
 import { checkContext, type Capture, type VerifyOptions } from "./checks/context.ts";
 import { CHECKS, type Check } from "./checks/index.ts";
+import { timed } from "../effects/timings.ts";
 import { deadDaemons } from "./daemon-checks.ts";
 import { missingRoutes } from "./host-checks.ts";
 import { normalizeRoutes, type RunningPod } from "./expectations.ts";
@@ -52,7 +53,12 @@ export async function verifyLab(plan: LabPlan, pods: RunningPod[], opts: VerifyO
   const started = Date.now();
   const ctx = checkContext(plan, pods, opts);
   const checks: Check[] = [];
-  for (const c of CHECKS) checks.push(...(await c.run(ctx)));
+  for (const [i, c] of CHECKS.entries())
+    checks.push(
+      ...(await timed<Check[]>("verify", "run", Object.keys(c.categories).join("+") || String(i), () =>
+        c.run(ctx),
+      )),
+    );
   const { captures, bgp, routes, expectedRoutes } = ctx.findings;
   const capture = captures[0];
   const sampling = samplingNote(plan.hosts.length, ctx.pairMode);

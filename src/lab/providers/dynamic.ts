@@ -1,13 +1,23 @@
-// Pulumi side of the lab's resources: a dynamic provider per kind that forwards every call to
-// dispatch.ts. Pulumi serializes these functions into the state, so they capture only two strings
-// (the kind and the URL of src/build/bundles.ts) and load the real code at run time: dispatch.ts and the
-// handlers from their bundle (dist/bin/provider.mjs, rebuilt when stale), through tsx only bundles.ts.
+// Pulumi side of the lab's resources: one dynamic provider for every kind, forwarding each call to
+// dispatch.ts with the resource's kind, which travels in its inputs and outputs (KIND_KEY). Pulumi serializes
+// a dynamic provider into the state, parsing its functions' source with the TypeScript compiler, once per
+// provider object: a provider per resource cost that for each of the lab's resources on every `up`; one
+// object is serialized once. The functions capture one string (the URL of src/build/bundles.ts) and load the
+// real code at run time: dispatch.ts and the handlers from their bundle (dist/bin/provider.mjs, rebuilt when
+// stale), through tsx only bundles.ts.
+//
+// A stack written before KIND_KEY holds a provider per kind (it called dispatch with its kind fixed); those
+// still work, as dispatch's functions keep their signatures.
 import * as pulumi from "@pulumi/pulumi";
+import { KIND_KEY } from "./dynamic-kind.ts";
 
 const BUNDLES_URL = new URL("../../build/bundles.ts", import.meta.url).href;
 
-export function providerFor(kind: string): pulumi.dynamic.ResourceProvider {
+export { KIND_KEY };
+
+function makeLabProvider(): pulumi.dynamic.ResourceProvider {
   const url = BUNDLES_URL;
+  const key = KIND_KEY;
   const load = async () => {
     const g = globalThis as { __calicoLabDispatch?: Promise<typeof import("./dispatch.ts")> };
     if (!g.__calicoLabDispatch) {
@@ -18,21 +28,25 @@ export function providerFor(kind: string): pulumi.dynamic.ResourceProvider {
     }
     return g.__calicoLabDispatch;
   };
+  const kindOf = (props: Record<string, unknown>): string => String(props[key]);
   return {
     async diff(id, olds, news) {
-      return (await load()).diff(kind, id, olds, news);
+      return (await load()).diff(kindOf(news), id, olds, news);
     },
     async create(inputs) {
-      return (await load()).create(kind, inputs);
+      return (await load()).create(kindOf(inputs), inputs);
     },
     async read(id, props) {
-      return (await load()).read(kind, id, props);
+      return (await load()).read(kindOf(props), id, props);
     },
     async update(id, olds, news) {
-      return (await load()).update(kind, id, olds, news);
+      return (await load()).update(kindOf(news), id, olds, news);
     },
     async delete(id, props) {
-      await (await load()).remove(kind, id, props);
+      await (await load()).remove(kindOf(props), id, props);
     },
   };
 }
+
+/** The one provider object every lab resource names (so Pulumi serializes it once a run). */
+export const labProvider: pulumi.dynamic.ResourceProvider = makeLabProvider();
