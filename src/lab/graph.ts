@@ -26,6 +26,13 @@ import { bgpResources, outsideBirdConf, poolResource } from "./calico-resources.
 import type { HostPlan, LabPlan } from "./topology.ts";
 import { kubernetesPath } from "./topology.ts";
 import { ECHO_PORT, underlayRouteArgs } from "./topology.ts";
+import { runFiles } from "../agent/daemon/status.ts";
+
+/** Where a host's agent keeps its sockets: a VM host's in a tmpfs inside the VM, else its run folder. */
+function agentSocketDir(plan: LabPlan, host: string): string | undefined {
+  const h = plan.hosts.find((x) => x.name === host);
+  return h?.machine.kind === "vm" ? h.machine.socketDir : undefined;
+}
 
 /** An input that is another resource's output, known once that resource exists. */
 export interface OutputRef {
@@ -389,6 +396,7 @@ function labDaemonNodes(
         containerId: p.containerId,
         manifestPath,
         runDir: o.runDir,
+        agentSocket: runFiles(join(o.runDir, p.host), agentSocketDir(plan, p.host)).cniSocket,
         server: p.server,
         serverPort: ECHO_PORT,
       },

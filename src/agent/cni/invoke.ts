@@ -2,6 +2,7 @@
 // CNI_* in the environment, JSON back on stdout.
 import { fileURLToPath } from "node:url";
 import { entryArgv } from "../../build/bundles.ts";
+import { ensureCniShim } from "../../build/cni-shim.ts";
 import { assertNetnsName } from "../../effects/names.ts";
 import { inNetns, tryRun } from "../../effects/exec.ts";
 import type { CniResult } from "./args.ts";
@@ -15,6 +16,8 @@ export interface CniConfigOptions {
   mtu?: number;
   cniVersion?: "0.3.1" | "1.0.0";
   tls?: { caFile: string; certFile?: string; keyFile?: string };
+  /** The host's agent socket (its runFiles' cniSocket), which the lab's CNI executable hands calls to. */
+  agentSocket?: string;
 }
 
 /** The network config a conflist would hand the calico plugin (Calico's field names). */
@@ -32,6 +35,7 @@ export function cniNetworkConfig(o: CniConfigOptions): Record<string, unknown> {
     nodename: o.nodename,
     mtu: o.mtu ?? 1440,
     ipam: { type: "calico-ipam" },
+    ...(o.agentSocket ? { calico_lab_agent_socket: o.agentSocket } : {}),
   };
 }
 
@@ -64,6 +68,12 @@ export async function invokeCni(
   config: Record<string, unknown>,
   /** How long the plugin may take (ms); under emulation (a TCG VM) node alone starts in tens of seconds. */
   timeoutMs = 60_000,
+  /**
+   * Which executable: "agent", the lab's CNI executable that hands the call to the host's running agent
+   * (the config must carry its socket: cniNetworkConfig's agentSocket); "process", the plugin as a process
+   * of its own that connects to etcd itself (what a kubeadm node's containerd runs).
+   */
+  plugin: "agent" | "process" = "process",
 ): Promise<CniResult | null> {
   const env = {
     CNI_COMMAND: command,
@@ -73,7 +83,10 @@ export async function invokeCni(
     CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.pod};K8S_POD_INFRA_CONTAINER_ID=${pod.containerId}`,
     CNI_PATH: CALICO_CNI_BIN.replace(/\/[^/]+$/, ""),
   };
-  const r = await tryRun(inNetns(assertNetnsName(pod.hostNetns), await entryArgv("cni")), {
+  if (plugin === "agent" && typeof config.calico_lab_agent_socket !== "string")
+    throw new Error("invokeCni: the agent's CNI executable needs the config's calico_lab_agent_socket");
+  const argv = plugin === "agent" ? [await ensureCniShim()] : await entryArgv("cni");
+  const r = await tryRun(inNetns(assertNetnsName(pod.hostNetns), argv), {
     input: JSON.stringify(config),
     env,
     timeoutMs,

@@ -1,7 +1,7 @@
 // Entry point of the `calico` CNI executable: network config on stdin, CNI_* in the environment,
-// result (or error) JSON on stdout, exit status 0 on success.
-import { CniError, CNI_ERR, errorJson, parseEnv, parseNetConf, versionResult } from "./args.ts";
-import { cmdAdd, cmdCheck, cmdDel } from "./plugin.ts";
+// result (or error) JSON on stdout, exit status 0 on success. Each call connects to etcd itself; the lab's
+// namespace hosts use the agent's socket instead (shim/main.go, server.ts).
+import { runCni } from "./run.ts";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -9,29 +9,9 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-async function main(): Promise<number> {
-  let version = "1.0.0";
-  try {
-    const env = parseEnv(process.env);
-    if (env.command === "VERSION") {
-      process.stdout.write(JSON.stringify(versionResult()) + "\n");
-      return 0;
-    }
-    const conf = parseNetConf(await readStdin());
-    version = conf.cniVersion;
-    if (env.command === "ADD") process.stdout.write(JSON.stringify(await cmdAdd(env, conf)) + "\n");
-    else if (env.command === "DEL") await cmdDel(env, conf);
-    else await cmdCheck(env, conf);
-    return 0;
-  } catch (e) {
-    const err =
-      e instanceof CniError ? e : new CniError(CNI_ERR.internal, (e as Error)?.message ?? String(e));
-    process.stdout.write(JSON.stringify(errorJson(err, version)) + "\n");
-    if (process.env.CNI_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
-    return 1;
-  }
-}
-
-process.exitCode = await main();
+const out = await runCni(process.env, await readStdin());
+process.stdout.write(out.stdout);
+if (out.exitCode !== 0 && process.env.CNI_DEBUG && out.debug) process.stderr.write(`${out.debug}\n`);
+process.exitCode = out.exitCode;
 // gRPC keeps handles open for a moment after close(); a CNI plugin exits as soon as it has answered.
 process.exit();

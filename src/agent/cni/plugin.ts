@@ -29,6 +29,16 @@ interface Context {
   pod: string;
 }
 
+/**
+ * The datastore for one call: the caller's (the agent's own connection, left open), or a connection of its
+ * own, closed when the call ends.
+ */
+function openDatastore(conf: NetConf, shared?: Datastore): { ds: Datastore; close(): void } {
+  if (shared) return { ds: shared, close: () => undefined };
+  const ds = datastoreFor(conf);
+  return { ds, close: () => ds.close() };
+}
+
 function datastoreFor(conf: NetConf): Datastore {
   const endpoints = conf.etcd_endpoints
     .split(",")
@@ -75,10 +85,15 @@ function wepKey(c: Context): string {
   return resourceKey("workloadendpoints", workloadEndpointName(c.node, c.pod, c.env.ifname), c.namespace);
 }
 
-export async function cmdAdd(env: CniEnv, conf: NetConf, processEnv = process.env): Promise<CniResult> {
+export async function cmdAdd(
+  env: CniEnv,
+  conf: NetConf,
+  processEnv: Record<string, string | undefined> = process.env,
+  shared?: Datastore,
+): Promise<CniResult> {
   const c = await context(env, conf, processEnv);
   const podNetns = netnsNameFromPath(env.netns);
-  const ds = datastoreFor(conf);
+  const { ds, close } = openDatastore(conf, shared);
   try {
     const ipam = new Ipam(ds);
     const handleId = podHandleId(env.containerId);
@@ -144,14 +159,19 @@ export async function cmdAdd(env: CniEnv, conf: NetConf, processEnv = process.en
       throw new CniError(CNI_ERR.io, `setting up ${c.namespace}/${c.pod}: ${(e as Error).message}`);
     }
   } finally {
-    ds.close();
+    close();
   }
 }
 
 /** DEL: release the handle, remove the veth pair and the endpoint. Whatever is already gone is fine. */
-export async function cmdDel(env: CniEnv, conf: NetConf, processEnv = process.env): Promise<void> {
+export async function cmdDel(
+  env: CniEnv,
+  conf: NetConf,
+  processEnv: Record<string, string | undefined> = process.env,
+  shared?: Datastore,
+): Promise<void> {
   const c = await context(env, conf, processEnv);
-  const ds = datastoreFor(conf);
+  const { ds, close } = openDatastore(conf, shared);
   try {
     await new Ipam(ds).releaseByHandle(podHandleId(env.containerId));
     await teardownWorkload({
@@ -167,11 +187,16 @@ export async function cmdDel(env: CniEnv, conf: NetConf, processEnv = process.en
         await ds.cas([{ key, rev: cur.rev, delete: true }]);
     });
   } finally {
-    ds.close();
+    close();
   }
 }
 
-export async function cmdCheck(env: CniEnv, conf: NetConf, processEnv = process.env): Promise<void> {
+export async function cmdCheck(
+  env: CniEnv,
+  conf: NetConf,
+  processEnv: Record<string, string | undefined> = process.env,
+  shared?: Datastore,
+): Promise<void> {
   const c = await context(env, conf, processEnv);
   if (conf.cniVersion === "0.3.0" || conf.cniVersion === "0.3.1") {
     throw new CniError(
@@ -179,7 +204,7 @@ export async function cmdCheck(env: CniEnv, conf: NetConf, processEnv = process.
       `CHECK needs cniVersion 0.4.0 or later, got ${conf.cniVersion}`,
     );
   }
-  const ds = datastoreFor(conf);
+  const { ds, close } = openDatastore(conf, shared);
   try {
     let ips = (conf.prevResult?.ips ?? []).map((i) => i.address.replace(/\/\d+$/, ""));
     if (ips.length === 0)
@@ -198,7 +223,7 @@ export async function cmdCheck(env: CniEnv, conf: NetConf, processEnv = process.
     if (!wep) problems.push("workload endpoint missing from the datastore");
     if (problems.length > 0) throw new CniError(CNI_ERR.checkFailed, `CHECK failed: ${problems.join("; ")}`);
   } finally {
-    ds.close();
+    close();
   }
 }
 

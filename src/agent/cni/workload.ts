@@ -3,9 +3,9 @@
 //              and a permanent neighbour <podIP> lladdr <pod MAC> (Felix's static ARP entry)
 //   pod side   eth0: <podIP>/32, 169.254.1.1 dev eth0 scope link, default via 169.254.1.1
 // Every command names its namespace; nothing here touches the root namespace.
-import { readdir, readlink, stat } from "node:fs/promises";
+import { readdir, readlink, stat, writeFile } from "node:fs/promises";
 import { assertIfName, assertNetnsName } from "../../effects/names.ts";
-import { inNetns, run, tryRun } from "../../effects/exec.ts";
+import { run, tryRun } from "../../effects/exec.ts";
 import { linkExists, deleteLink } from "../../effects/links.ts";
 
 export const HOST_VETH_MAC = "ee:ee:ee:ee:ee:ee";
@@ -46,59 +46,79 @@ export interface WorkloadSpec {
   mtu: number;
 }
 
-async function sysctl(netns: string, key: string, value: string): Promise<void> {
-  await run(inNetns(netns, ["sysctl", "-q", "-w", `${key}=${value}`]));
+/** A random locally administered unicast MAC for the pod's side (the kernel would pick one the same way). */
+export function randomPodMac(bytes: Uint8Array = crypto.getRandomValues(new Uint8Array(6))): string {
+  const b = [...bytes.slice(0, 6)];
+  b[0] = ((b[0] ?? 0) & 0xfe) | 0x02;
+  return b.map((x) => x.toString(16).padStart(2, "0")).join(":");
 }
 
-/** Creates the veth pair and routes. Returns the pod side's MAC. */
+/**
+ * The `ip -batch` lines that wire a pod, in three steps: the host's side created (the pod's side moved into
+ * the pod's namespace with its MAC chosen here, so it need not be read back), then, once its sysctls are
+ * set, the host's side up with the pod's /32 route and permanent neighbour, and the pod's side addressed and
+ * routed through 169.254.1.1. Pure.
+ */
+export function workloadBatches(
+  w: WorkloadSpec,
+  podMac: string,
+): { create: string; hostUp: string; pod: string } {
+  const hif = assertIfName(w.hostIf);
+  const pif = assertIfName(w.podIf);
+  const ip = assertIpv4(w.ip);
+  const pod = assertNetnsName(w.podNetns);
+  const mtu = String(w.mtu);
+  if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(podMac)) throw new Error(`invalid MAC "${podMac}"`);
+  const lines = (...l: string[][]) => l.map((x) => x.join(" ") + "\n").join("");
+  return {
+    create: lines(
+      ["link", "add", hif, "mtu", mtu, "address", HOST_VETH_MAC, "type", "veth", "peer", "name", pif, "address", podMac, "netns", pod],
+    ),
+    hostUp: lines(
+      ["link", "set", "dev", hif, "up"],
+      ["route", "replace", `${ip}/32`, "dev", hif, "scope", "link"],
+      ["neigh", "replace", ip, "lladdr", podMac, "dev", hif, "nud", "permanent"],
+    ),
+    pod: lines(
+      ["link", "set", "dev", "lo", "up"],
+      ["addr", "add", `${ip}/32`, "dev", pif],
+      ["link", "set", "dev", pif, "mtu", mtu, "up"],
+      ["route", "replace", POD_GATEWAY, "dev", pif, "scope", "link"],
+      ["route", "replace", "default", "via", POD_GATEWAY, "dev", pif],
+    ),
+  }; // prettier-ignore
+}
+
+/** The host side's sysctls Calico sets on a workload's interface: proxy ARP at once, and forwarding. */
+export const WORKLOAD_SYSCTLS = (hif: string): [string, string][] => [
+  [`net/ipv4/conf/${assertIfName(hif)}/proxy_arp`, "1"],
+  [`net/ipv4/neigh/${hif}/proxy_delay`, "0"],
+  [`net/ipv4/conf/${hif}/forwarding`, "1"],
+];
+
+/**
+ * Sets a sysctl of the host's namespace. The plugin runs in that namespace (cmdAdd refuses to run
+ * elsewhere), and /proc/sys/net shows the namespace of the process that opens it: a write, not a process.
+ */
+async function hostSysctl(key: string, value: string): Promise<void> {
+  await writeFile(`/proc/sys/${key}`, value);
+}
+
+/**
+ * Creates the veth pair and routes, in three `ip -batch` runs and three sysctl writes (each process costs
+ * milliseconds, and a pod used to need fifteen). Runs in the host's namespace. Returns the pod side's MAC.
+ */
 export async function setupWorkload(w: WorkloadSpec): Promise<{ podMac: string }> {
   const host = assertNetnsName(w.hostNetns);
   const pod = assertNetnsName(w.podNetns);
   const hif = assertIfName(w.hostIf);
-  const pif = assertIfName(w.podIf);
-  const ip = assertIpv4(w.ip);
-  const mtu = String(w.mtu);
+  const podMac = randomPodMac();
+  const b = workloadBatches(w, podMac);
   if (await linkExists(host, hif)) await deleteLink(host, hif); // a leftover from an earlier attempt
-  await run([
-    "ip",
-    "-n",
-    host,
-    "link",
-    "add",
-    hif,
-    "mtu",
-    mtu,
-    "type",
-    "veth",
-    "peer",
-    "name",
-    pif,
-    "netns",
-    pod,
-  ]);
-  // Host side: the well-known MAC, proxy ARP answers 169.254.1.1 for the pod, forwarding on.
-  await run(["ip", "-n", host, "link", "set", "dev", hif, "address", HOST_VETH_MAC]);
-  await sysctl(host, `net.ipv4.conf.${hif}.proxy_arp`, "1");
-  await sysctl(host, `net.ipv4.neigh.${hif}.proxy_delay`, "0");
-  await sysctl(host, `net.ipv4.conf.${hif}.forwarding`, "1");
-  await run(["ip", "-n", host, "link", "set", "dev", hif, "up"]);
-  // Pod side.
-  await run(["ip", "-n", pod, "link", "set", "dev", "lo", "up"]);
-  await run(["ip", "-n", pod, "addr", "add", `${ip}/32`, "dev", pif]);
-  // The peer does not inherit the MTU given at creation: the pod side is what must fit the tunnel.
-  await run(["ip", "-n", pod, "link", "set", "dev", pif, "mtu", mtu, "up"]);
-  await run(["ip", "-n", pod, "route", "replace", POD_GATEWAY, "dev", pif, "scope", "link"]);
-  await run(["ip", "-n", pod, "route", "replace", "default", "via", POD_GATEWAY, "dev", pif]);
-  // Host route to the pod.
-  await run(["ip", "-n", host, "route", "replace", `${ip}/32`, "dev", hif, "scope", "link"]);
-  const link = JSON.parse(await run(["ip", "-n", pod, "-j", "link", "show", "dev", pif])) as {
-    address: string;
-  }[];
-  const podMac = link[0]?.address ?? "";
-  // A static ARP entry for the pod, as Felix programs one for each local workload: the host never ARPs
-  // for its pods, and permanent entries do not count against the kernel's neighbour table limit
-  // (gc_thresh3, one table for all namespaces: a 50-host lab overflowed it with dynamic entries).
-  await run(["ip", "-n", host, "neigh", "replace", ip, "lladdr", podMac, "dev", hif, "nud", "permanent"]);
+  await run(["ip", "-n", host, "-batch", "-"], { input: b.create });
+  for (const [k, v] of WORKLOAD_SYSCTLS(hif)) await hostSysctl(k, v);
+  await run(["ip", "-n", host, "-batch", "-"], { input: b.hostUp });
+  await run(["ip", "-n", pod, "-batch", "-"], { input: b.pod });
   return { podMac };
 }
 

@@ -21,6 +21,8 @@ import { BirdSync } from "./bird-sync.ts";
 import { HostKeeper } from "./host-keeper.ts";
 import { DatastoreView } from "./datastore-view.ts";
 import { prepareRunDir, startNode } from "./node-startup.ts";
+import { CniServer } from "../cni/server.ts";
+import type { NetConf } from "../cni/args.ts";
 
 export { PreflightRefusal } from "./node-startup.ts";
 
@@ -48,6 +50,7 @@ export class CalicoNodeDaemon {
   private readonly loop: ReconcileLoop;
   private readonly host: HostKeeper;
   private readonly view: DatastoreView;
+  private cni: CniServer | null = null;
 
   constructor(
     readonly args: DaemonArgs,
@@ -114,6 +117,13 @@ export class CalicoNodeDaemon {
       });
       await this.pass(true);
     });
+    // Pods are wired once the node is: the CNI socket opens with the first pass applied.
+    this.cni = new CniServer({
+      socketPath: this.files.cniSocket,
+      datastoreFor: (conf) => (this.namesOurEtcd(conf) ? (this.ds ?? undefined) : undefined),
+      log: this.log,
+    });
+    await this.cni.start();
     await this.status.publish({ phase: "ready" });
     this.log("ready");
     // Kernel changes (a route, address or device removed by hand, the underlay going down or up) wake
@@ -220,13 +230,29 @@ export class CalicoNodeDaemon {
   }
 
   /** No more passes, timers or watches. */
-  private quiesce(): Promise<void> {
+  /** Whether a CNI call's network config names the etcd (and its TLS files) this agent is connected to. */
+  private namesOurEtcd(conf: NetConf): boolean {
+    const e = this.settings.etcd;
+    const theirs = conf.etcd_endpoints
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean);
+    return (
+      theirs.join(",") === e.endpoints.join(",") &&
+      (conf.etcd_ca_cert_file ?? "") === (e.tls?.caFile ?? "") &&
+      (conf.etcd_cert_file ?? "") === (e.tls?.certFile ?? "") &&
+      (conf.etcd_key_file ?? "") === (e.tls?.keyFile ?? "")
+    );
+  }
+
+  private async quiesce(): Promise<void> {
+    await this.cni?.stop().catch(() => undefined);
     this.stopped = true;
     this.loop.halt();
     this.status.close();
     if (this.resync) clearInterval(this.resync);
     this.kernel?.close();
-    return this.watch?.close().catch(() => undefined) ?? Promise.resolve();
+    await this.watch?.close().catch(() => undefined);
   }
 
   async stop(): Promise<void> {

@@ -50,6 +50,8 @@ export const runFiles = (runDir: string, socketDir = runDir) => ({
   agentLog: join(runDir, "agent.log"),
   birdConf: join(runDir, "bird.conf"),
   birdSocket: join(socketDir, "bird.ctl"),
+  /** Where the lab's CNI executable hands its calls to the agent (cni/server.ts). */
+  cniSocket: join(socketDir, "cni.sock"),
   birdPid: join(runDir, "bird.pid"),
   birdLog: join(runDir, "bird.log"),
 });

@@ -58,9 +58,8 @@ export async function read(kind: string, id: string, props: Props) {
 export async function update(kind: string, id: string, olds: Props, news: Props) {
   const h = handler(kind);
   if (!h.update) throw new Error(`calico-lab: ${kind} cannot be updated in place`);
-  return {
-    outs: await timed(kind, "update", labelOf(news, id), () => h.update!(id, strip(olds), strip(news))),
-  };
+  const outs = await timed(kind, "update", labelOf(news, id), () => h.update!(id, strip(olds), strip(news)));
+  return { outs: withKind(kind, outs) };
 }
 
 export async function remove(kind: string, id: string, props: Props) {

@@ -25,6 +25,8 @@ export interface PodInputs {
   /** The rendered calico.yaml: etcd endpoints and the pod MTU come from it. */
   manifestPath: string;
   runDir: string;
+  /** The host agent's CNI socket: the pod is wired through the agent (cni/server.ts). */
+  agentSocket: string;
   server: boolean;
   serverPort: number;
 }
@@ -71,6 +73,7 @@ async function cniConfig(p: PodInputs) {
   return cniNetworkConfig({
     etcdEndpoints: s.datastore.endpoints,
     nodename: p.host,
+    agentSocket: p.agentSocket,
     ...(s.vethMtu > 0 ? { mtu: s.vethMtu } : {}),
   });
 }
@@ -153,7 +156,7 @@ export const podEffects: PodEffects = {
   deleteNetns: (name) => deleteNetns(name),
   netnsExists: (name) => netnsExists(name),
   async cni(command, p) {
-    const result = await invokeCni(command, ref(p), await cniConfig(p), CNI_TIMEOUT_MS());
+    const result = await invokeCni(command, ref(p), await cniConfig(p), CNI_TIMEOUT_MS(), "agent");
     const ip = result?.ips?.[0]?.address?.split("/")[0];
     const hostInterface = result?.interfaces?.find((i) => !i.sandbox)?.name;
     return {

@@ -112,6 +112,7 @@ describe("runLab", () => {
             containerId: "c",
             manifestPath: outputRef("@manifest", "path"),
             runDir: "/run",
+            agentSocket: "/run/h/cni.sock",
             server: false,
             serverPort: 8080,
           },

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { create, diff, remove } from "../../../../src/lab/providers/dispatch.ts";
+import { create, diff, read, remove, update } from "../../../../src/lab/providers/dispatch.ts";
 import { KIND_KEY } from "../../../../src/lab/providers/dynamic-kind.ts";
 
 // The one shared provider (dynamic.ts) finds a resource's kind in its outputs on every later call (delete,
@@ -22,6 +22,22 @@ test("create keeps the kind in the outputs; the handler sees no __ keys; delete 
       deleteBeforeReplace: false,
     });
     await remove(String(res.outs[KIND_KEY]), res.id, res.outs);
+    assert.equal(existsSync(path), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("update and read keep the kind in the outputs too", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "dispatch-"));
+  try {
+    const path = join(dir, "calico.yaml");
+    const res = await create("file", { path, content: "a", [KIND_KEY]: "file" });
+    const updated = await update("file", res.id, res.outs, { path, content: "b", [KIND_KEY]: "file" });
+    assert.equal(updated.outs[KIND_KEY], "file");
+    const now = await read("file", res.id, updated.outs);
+    assert.equal(now.props[KIND_KEY], "file");
+    await remove("file", res.id, now.props);
     assert.equal(existsSync(path), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -21,6 +21,7 @@ const pod: PodInputs = {
   containerId: "lab-pod-a",
   manifestPath: "/w/.lab/lab/calico.yaml",
   runDir: "/w/.lab/lab",
+  agentSocket: "/w/.lab/lab/worker-1/cni.sock",
   server: true,
   serverPort: 8080,
 };

@@ -1,0 +1,3 @@
+module calico-lab/cni-shim
+
+go 1.22
