@@ -36,9 +36,10 @@ export interface BundleSet {
 export declare const REPO_ROOT: string;
 export declare const LIBRARIES: {
   readonly provider: "src/lab/providers/dispatch.ts";
+  readonly program: "src/program.ts";
 };
 export type LibraryName = keyof typeof LIBRARIES;
-export declare const EXTERNAL: readonly ["esbuild"];
+export declare const EXTERNAL: readonly ["esbuild", "@pulumi/pulumi", "tsx"];
 export declare const TARGET: "node20";
 export declare const LAB_OUT_DIR: string;
 

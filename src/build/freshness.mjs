@@ -1,7 +1,8 @@
 // What decides whether a bundle in dist/bin is fresh (src/build/bundles.ts builds them): the one
 // implementation, in plain JavaScript so that a process can check a bundle and import it without loading tsx
-// first: a loader imports a fresh bundle straight away, and only a stale one costs it tsx and bundles.ts,
-// which rebuild it. bundles.ts uses these same functions. Types:
+// first. Pulumi's runner (src/main.js, the program bundle) and the dynamic-provider process
+// (src/lab/providers/dynamic.ts, the provider bundle) import a fresh bundle straight away; only a stale one
+// costs them tsx and bundles.ts, which rebuild it. bundles.ts uses these same functions. Types:
 // freshness.d.mts.
 //
 // Next to each bundle, <name>.meta.json records every input esbuild read (size, mtime, sha256), the bundle's
@@ -18,14 +19,21 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", 
 /**
  * Modules imported by a long-lived process rather than run, by bundle name. Pulumi's dynamic-provider
  * process loads the resource handlers (dispatch.ts) from a bundle instead of compiling ~50 files through tsx
- * on every `pulumi up` and `destroy`.
+ * on every `pulumi up` and `destroy`; Pulumi's runner loads the program (src/main.js) from one instead of
+ * compiling ~100.
  */
 export const LIBRARIES = Object.freeze({
   provider: "src/lab/providers/dispatch.ts",
+  program: "src/program.ts",
 });
 
-/** Left to node's resolver at run time: esbuild drives a native binary (and only a rebuild loads it). */
-export const EXTERNAL = Object.freeze(["esbuild"]);
+/**
+ * Left to node's resolver at run time, in every bundle: esbuild drives a native binary (and only a rebuild
+ * loads it); @pulumi/pulumi must be the very instance Pulumi's runner loaded (its engine connection, its
+ * stack, its closure serializer all live in module state); tsx is only ever the fallback that rebuilds a
+ * stale bundle, and loads its own hooks.
+ */
+export const EXTERNAL = Object.freeze(["esbuild", "@pulumi/pulumi", "tsx"]);
 
 /** esbuild's target for every bundle. */
 export const TARGET = "node20";
