@@ -59,7 +59,10 @@ export async function update(kind: string, id: string, olds: Props, news: Props)
   const h = handler(kind);
   if (!h.update) throw new Error(`calico-lab: ${kind} cannot be updated in place`);
   return {
-    outs: await timed(kind, "update", labelOf(news, id), () => h.update!(id, strip(olds), strip(news))),
+    outs: withKind(
+      kind,
+      await timed(kind, "update", labelOf(news, id), () => h.update!(id, strip(olds), strip(news))),
+    ),
   };
 }
 
