@@ -14,6 +14,9 @@ import { hostBackends } from "./backends/index.ts";
 import { degradable, degradedMessage, preflight } from "./agent/felix/preflight.ts";
 import { loadTemplate, renderManifest } from "./manifest/index.ts";
 
+// src/main.js loads the program as one bundle (dist/bin/program.mjs) and records its spans with these.
+export { nowMs, recordTiming, timed } from "./effects/timings.ts";
+
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** Where a stack's run files live (rendered manifest, later daemons' state): .lab/<stack>/. */

@@ -34,8 +34,7 @@ export function timeBudget(spans: readonly TimingSpan[], startMs: number, endMs:
   const main = find("program", "main");
   const provider = find("provider", "load");
   if (load) lines.push({ label: "engine start to program start", ms: load.startMs - startMs });
-  if (load)
-    lines.push({ label: "program load (Pulumi SDK, tsx, our modules)", ms: load.endMs - load.startMs });
+  if (load) lines.push({ label: "program load (Pulumi SDK, program bundle)", ms: load.endMs - load.startMs });
   if (main)
     lines.push({ label: "program main (config, manifest, preflight)", ms: main.endMs - main.startMs });
   if (provider) {

@@ -4,18 +4,32 @@
 // which compiles (or reads its cache for) every TypeScript file on each start.
 //
 // Stale code never runs: next to each bundle, <name>.meta.json records every input esbuild read (size,
-// mtime, sha256) and the build options. A bundle is fresh when every input still has its recorded content;
+// mtime, sha256) and the build options. A bundle is fresh when every input still has its recorded content
+// (decided in freshness.mjs, plain JavaScript, which the program's and the provider's loaders use without tsx);
 // launchers call `entryArgv(name)`, which rebuilds a stale bundle before returning the argv, and each
 // bundle checks itself when it starts (`selfCheck`, for `node dist/bin/<name>.mjs` run by hand and the
 // executables in scripts/): a stale one rebuilds and runs the fresh one in its place.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import * as freshness from "./freshness.mjs";
+import {
+  EXTERNAL,
+  LAB_OUT_DIR,
+  LIBRARIES,
+  REPO_ROOT,
+  TARGET,
+  optionsHash,
+  readMeta,
+  record,
+  type BundleMeta,
+  type BundleSet,
+  type InputRecord,
+} from "./freshness.mjs";
 
-/** The repository root (this file is src/build/bundles.ts). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export { EXTERNAL, LIBRARIES, REPO_ROOT, optionsHash };
+export type { BundleMeta, BundleSet };
 
 /** Entry points the lab spawns as processes, by bundle name. */
 export const ENTRIES = {
@@ -32,17 +46,9 @@ export const ENTRIES = {
 } as const;
 export type EntryName = keyof typeof ENTRIES;
 
-/**
- * Modules imported by a long-lived process rather than run: Pulumi's dynamic-provider process loads the
- * resource handlers (dispatch.ts) from a bundle instead of compiling ~50 files through tsx (~0.5 s) on
- * every `pulumi up` and `destroy`.
- */
-export const LIBRARIES = {
-  provider: "src/lab/providers/dispatch.ts",
-} as const;
-
-/** Left to node's resolver at run time: esbuild drives a native binary (and only a rebuild loads it). */
-export const EXTERNAL = ["esbuild"] as const;
+// Modules imported by a long-lived process rather than run (LIBRARIES: the provider's handlers, the program)
+// and the packages every bundle leaves to node's resolver (EXTERNAL) are defined in freshness.mjs, as they
+// decide freshness too.
 
 /**
  * Package files that find their data through __dirname (in a bundle it would name dist/bin): etcd3 loads
@@ -68,116 +74,19 @@ export function packageDirExpr(file: string): string {
   return `${path}.join(${path}.dirname(require.resolve(${JSON.stringify(`${name}/package.json`)})), ${JSON.stringify(sub)})`;
 }
 
-/** Where bundles are built and from which sources. Tests point this at a scratch project. */
-export interface BundleSet {
-  /** Project root: entry paths and recorded inputs are relative to it. */
-  root: string;
-  /** Output folder (absolute). */
-  outDir: string;
-  /** name → entry path relative to root. */
-  entries: Readonly<Record<string, string>>;
-  /** Names among the entries whose bundle exports the entry's exports instead of running it. */
-  libraries?: readonly string[];
-}
-
 export const LAB_BUNDLES: BundleSet = {
   root: REPO_ROOT,
-  outDir: join(REPO_ROOT, "dist", "bin"),
+  outDir: LAB_OUT_DIR,
   entries: { ...ENTRIES, ...LIBRARIES },
   libraries: Object.keys(LIBRARIES),
 };
 
-interface InputRecord {
-  size: number;
-  mtimeMs: number;
-  sha256: string;
-}
-
-/** dist/bin/<name>.meta.json: what the bundle was built from. */
-export interface BundleMeta {
-  format: 1;
-  entry: string;
-  /** The project root, relative to the output folder (the pair can move as a whole). */
-  root: string;
-  /** Hash of the build options and the esbuild version. */
-  options: string;
-  /** Inputs by path relative to the root. */
-  inputs: Record<string, InputRecord>;
-  /** The bundle's own size and hash (a hand-edited or half-written bundle is stale too). */
-  output: InputRecord;
-}
-
-export const bundlePath = (name: string, set: BundleSet = LAB_BUNDLES) => join(set.outDir, `${name}.mjs`);
-export const metaPath = (name: string, set: BundleSet = LAB_BUNDLES) => join(set.outDir, `${name}.meta.json`);
-
-const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
-
-function record(file: string): InputRecord {
-  const data = readFileSync(file);
-  const st = statSync(file);
-  return { size: st.size, mtimeMs: st.mtimeMs, sha256: sha256(data) };
-}
-
-/** Unchanged when size and mtime match; when they do not, the content decides (a `touch` is not a change). */
-function unchanged(file: string, rec: InputRecord): boolean {
-  let st;
-  try {
-    st = statSync(file);
-  } catch {
-    return false;
-  }
-  if (st.size !== rec.size) return false;
-  if (st.mtimeMs === rec.mtimeMs) return true;
-  return sha256(readFileSync(file)) === rec.sha256;
-}
-
-function esbuildVersion(root: string): string {
-  try {
-    return (
-      JSON.parse(readFileSync(join(root, "node_modules", "esbuild", "package.json"), "utf8")) as {
-        version: string;
-      }
-    ).version;
-  } catch {
-    return "missing";
-  }
-}
-
-/** The options hash: a change of entry, externals, target or esbuild version makes every bundle stale. */
-export function optionsHash(set: BundleSet, name: string): string {
-  return sha256(
-    JSON.stringify({
-      entry: set.entries[name],
-      external: EXTERNAL,
-      target: "node20",
-      esbuild: esbuildVersion(set.root),
-    }),
-  ).slice(0, 16);
-}
-
-function readMeta(name: string, set: BundleSet): BundleMeta | null {
-  try {
-    const m = JSON.parse(readFileSync(metaPath(name, set), "utf8")) as BundleMeta;
-    return m.format === 1 ? m : null;
-  } catch {
-    return null;
-  }
-}
+export const bundlePath = (name: string, set: BundleSet = LAB_BUNDLES) => freshness.bundlePath(name, set);
+export const metaPath = (name: string, set: BundleSet = LAB_BUNDLES) => freshness.metaPath(name, set);
 
 /** Why the bundle must be rebuilt, or null when it is fresh. Reads only the filesystem (no esbuild). */
-export function staleReason(name: string, set: BundleSet = LAB_BUNDLES): string | null {
-  const entry = set.entries[name];
-  if (entry === undefined) throw new Error(`no bundle entry named ${name}`);
-  const meta = readMeta(name, set);
-  if (meta === null) return "never built";
-  if (meta.entry !== entry || meta.options !== optionsHash(set, name)) return "build options changed";
-  if (!unchanged(bundlePath(name, set), meta.output))
-    return `${relative(set.root, bundlePath(name, set))} changed`;
-  for (const [file, rec] of Object.entries(meta.inputs)) {
-    if (!unchanged(join(set.root, file), rec)) return `${file} changed`;
-  }
-  return null;
-}
+export const staleReason = (name: string, set: BundleSet = LAB_BUNDLES): string | null =>
+  freshness.staleReason(name, set);
 
 // Spelled in pieces so that the rewrite of this very file (below) leaves the generated code alone.
 const META_URL = ["import", "meta", "url"].join(".");
@@ -222,7 +131,7 @@ export async function buildBundle(name: string, set: BundleSet = LAB_BUNDLES): P
     bundle: true,
     format: "esm",
     platform: "node",
-    target: "node20",
+    target: TARGET,
     sourcemap: "linked",
     external: [...EXTERNAL],
     // Bundled CommonJS packages call require(): give the ESM bundle one.
@@ -247,14 +156,15 @@ export async function buildBundle(name: string, set: BundleSet = LAB_BUNDLES): P
             loader: "js",
           }));
           // Our sources locate files next to themselves (templates, the repo root) through import.meta.url:
-          // in a bundle it would name the bundle, so it is replaced by the URL of the source file.
-          b.onLoad({ filter: /\.ts$/ }, (a) => {
+          // in a bundle it would name the bundle, so it is replaced by the URL of the source file (our plain
+          // JavaScript modules too: freshness.mjs finds the repository root so).
+          b.onLoad({ filter: /\.(ts|mjs)$/ }, (a) => {
             if (a.path.includes("/node_modules/")) return undefined;
             const text = readFileSync(a.path, "utf8");
             if (!text.includes(META_URL)) return undefined;
             return {
               contents: text.split(META_URL).join(sourceUrlExpr(a.path, dirname(outfile))),
-              loader: "ts",
+              loader: a.path.endsWith(".mjs") ? "js" : "ts",
             };
           });
         },

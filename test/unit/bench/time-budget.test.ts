@@ -19,7 +19,7 @@ test("the budget: engine, program, provider, each kind's window with its count a
     lines.map((l) => [l.label, l.ms, l.count, l.sumMs]),
     [
       ["engine start to program start", 500, undefined, undefined],
-      ["program load (Pulumi SDK, tsx, our modules)", 1000, undefined, undefined],
+      ["program load (Pulumi SDK, program bundle)", 1000, undefined, undefined],
       ["program main (config, manifest, preflight)", 300, undefined, undefined],
       ["engine to provider process start", 200, undefined, undefined],
       ["provider load (Pulumi SDK, handler bundle)", 800, undefined, undefined],
