@@ -16,6 +16,7 @@ import { loadTemplate, renderManifest } from "./manifest/index.ts";
 
 // src/main.js loads the program as one bundle (dist/bin/program.mjs) and records its spans with these.
 export { nowMs, recordTiming, timed } from "./effects/timings.ts";
+import { timed } from "./effects/timings.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -74,7 +75,7 @@ export async function main() {
   // Kernel features the mode needs, probed in a throwaway namespace: refused before anything is created.
   // Only when the hosts run on this kernel (hostBackends): a VM host's agent runs its own preflight there.
   if (hostBackends[config.backend].thisKernel && process.env.CALICO_LAB_SKIP_PREFLIGHT !== "1") {
-    const missing = await preflight(config.mode);
+    const missing = await timed("program", "preflight", config.mode, () => preflight(config.mode));
     const refused = missing.filter((m) => !degradable(config.mode, m.feature));
     if (refused.length > 0) throw new pulumi.RunError(refused.map((m) => m.message).join("\n"));
     for (const m of missing)

@@ -173,19 +173,22 @@ export async function cmdDel(
   const c = await context(env, conf, processEnv);
   const { ds, close } = openDatastore(conf, shared);
   try {
-    await new Ipam(ds).releaseByHandle(podHandleId(env.containerId));
-    await teardownWorkload({
-      hostNetns: c.hostNetns,
-      hostIf: vethName(c.namespace, c.pod),
-      ...(env.netns ? { podNetns: netnsNameFromPath(env.netns), podIf: env.ifname } : {}),
-    });
     const key = wepKey(c);
-    await ds.withRetry("delete workload endpoint", async () => {
-      const cur = await ds.getJson<WorkloadEndpoint>(key);
-      // Only the endpoint of this container (a newer sandbox of the same pod keeps its own).
-      if (cur && cur.value.spec.containerID === env.containerId)
-        await ds.cas([{ key, rev: cur.rev, delete: true }]);
-    });
+    // The address, the interface pair and the endpoint are independent: removed at once.
+    await Promise.all([
+      new Ipam(ds).releaseByHandle(podHandleId(env.containerId)),
+      teardownWorkload({
+        hostNetns: c.hostNetns,
+        hostIf: vethName(c.namespace, c.pod),
+        ...(env.netns ? { podNetns: netnsNameFromPath(env.netns), podIf: env.ifname } : {}),
+      }),
+      ds.withRetry("delete workload endpoint", async () => {
+        const cur = await ds.getJson<WorkloadEndpoint>(key);
+        // Only the endpoint of this container (a newer sandbox of the same pod keeps its own).
+        if (cur && cur.value.spec.containerID === env.containerId)
+          await ds.cas([{ key, rev: cur.rev, delete: true }]);
+      }),
+    ]);
   } finally {
     close();
   }

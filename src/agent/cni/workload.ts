@@ -6,7 +6,7 @@
 import { readdir, readlink, stat, writeFile } from "node:fs/promises";
 import { assertIfName, assertNetnsName } from "../../effects/names.ts";
 import { run, tryRun } from "../../effects/exec.ts";
-import { linkExists, deleteLink } from "../../effects/links.ts";
+import { linkExists } from "../../effects/links.ts";
 
 export const HOST_VETH_MAC = "ee:ee:ee:ee:ee:ee";
 export const POD_GATEWAY = "169.254.1.1";
@@ -114,7 +114,7 @@ export async function setupWorkload(w: WorkloadSpec): Promise<{ podMac: string }
   const hif = assertIfName(w.hostIf);
   const podMac = randomPodMac();
   const b = workloadBatches(w, podMac);
-  if (await linkExists(host, hif)) await deleteLink(host, hif); // a leftover from an earlier attempt
+  await deleteLinkIfThere(host, hif); // a leftover from an earlier attempt
   await run(["ip", "-n", host, "-batch", "-"], { input: b.create });
   for (const [k, v] of WORKLOAD_SYSCTLS(hif)) await hostSysctl(k, v);
   await run(["ip", "-n", host, "-batch", "-"], { input: b.hostUp });
@@ -122,18 +122,34 @@ export async function setupWorkload(w: WorkloadSpec): Promise<{ podMac: string }
   return { podMac };
 }
 
-/** Removes the pair (deleting one end removes both and the host route). Nothing there: nothing to do. */
+/** Deletes a link; whether it was there (one process: `ip link del`, whose "Cannot find device" is "gone"). */
+async function deleteLinkIfThere(netns: string, ifname: string): Promise<boolean> {
+  const r = await tryRun(["ip", "-n", assertNetnsName(netns), "link", "del", "dev", assertIfName(ifname)]);
+  if (r.exitCode === 0) return true;
+  if (/Cannot find device|does not exist/i.test(r.stderr)) return false;
+  throw new Error(`ip -n ${netns} link del dev ${ifname}: ${r.stderr.trim()}`);
+}
+
+/**
+ * Removes the pair: deleting the host's end removes both and the host route. Only when the host's end is
+ * already gone is the pod's end looked for (a pod namespace that still exists). Nothing there: nothing to do.
+ */
 export async function teardownWorkload(w: {
   hostNetns: string;
   hostIf: string;
   podNetns?: string;
   podIf?: string;
 }): Promise<void> {
-  await deleteLink(w.hostNetns, w.hostIf);
+  if (await deleteLinkIfThere(w.hostNetns, w.hostIf)) return;
   if (w.podNetns && w.podIf) {
     const podNs = assertNetnsName(w.podNetns);
-    const r = await tryRun(["ip", "netns", "list"]);
-    if (r.stdout.split("\n").some((l) => l.split(" ")[0] === podNs)) await deleteLink(podNs, w.podIf);
+    if (
+      await stat(`/run/netns/${podNs}`).then(
+        () => true,
+        () => false,
+      )
+    )
+      await deleteLinkIfThere(podNs, w.podIf);
   }
 }
 
