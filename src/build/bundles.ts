@@ -38,7 +38,6 @@ export const ENTRIES = {
   cni: "src/agent/cni/main.ts",
   "apply-resources": "src/lab/apply-main.ts",
   "echo-server": "src/lab/echo-server.ts",
-  snapshot: "src/verify/snapshot-main.ts",
   calicoctl: "src/cli/calicoctl.ts",
   "vm-guest": "src/vm/guest/server.ts",
   "vm-exec": "src/vm/guest/exec-main.ts",

@@ -24,7 +24,7 @@ import {
   supervisorRestarts,
 } from "../../../src/verify/daemons.ts";
 import type { LabReport } from "../../../src/verify/lab.ts";
-import { etcdReason, parseSnapshotOutput } from "../../../src/verify/snapshot.ts";
+import { etcdReason, etcdctlArgv, parseEtcdctlOutput } from "../../../src/verify/snapshot.ts";
 import { assertGolden } from "../../support/golden.ts";
 import { BGP_KVS, fixture } from "./fixture.ts";
 
@@ -131,23 +131,42 @@ describe("BIRD and etcd answers", () => {
     assert.match(fixture("bird-status.txt"), /Daemon is up and running/);
   });
 
-  it("reads the datastore reader's output: facts, an error, or nothing", () => {
-    const ok = parseSnapshotOutput(
-      JSON.stringify({ status: { version: "3.4.23" }, kvs: BGP_KVS }) + "\n",
-      "",
-      0,
+  it("reads etcdctl's output: facts, an error, or nothing", () => {
+    const b64 = (t: string) => Buffer.from(t).toString("base64");
+    const run = (stdout: string, stderr = "", exitCode = 0) => ({ stdout, stderr, exitCode });
+    const status = run(JSON.stringify([{ Endpoint: "192.168.19.165:2379", Status: { version: "3.4.23" } }]));
+    const get = run(
+      JSON.stringify({
+        kvs: [...BGP_KVS, { key: "/calico/felix/v1/host/x", value: "{}" }].map((kv) => ({
+          key: b64(kv.key),
+          value: b64(kv.value),
+        })),
+      }),
     );
-    assert.ok(ok.ok && ok.facts.nodes.length === 3 && ok.version === "3.4.23");
-    const refused =
-      "Error: 14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 192.168.19.165:2379. Resolution note: ";
-    assert.deepEqual(parseSnapshotOutput(JSON.stringify({ error: refused }), "", 3), {
+    const ok = parseEtcdctlOutput(status, get);
+    assert.ok(ok.ok && ok.facts.nodes.length === 3 && ok.version === "3.4.23" && ok.unreadable.length === 0);
+    const refused = run(
+      "",
+      '{"level":"warn","ts":"2026-12-02T18:35:48.495Z","msg":"retrying of unary invoker failed","error":"rpc error: code = DeadlineExceeded desc = latest balancer error: connection error: desc = \\"transport: Error while dialing dial tcp 192.168.19.165:2379: connect: connection refused\\""}\n' +
+        "Failed to get the status of endpoint 192.168.19.165:2379 (context deadline exceeded)\n",
+      1,
+    );
+    assert.deepEqual(parseEtcdctlOutput(refused, get), {
       ok: false,
-      reason: "connection refused (connect ECONNREFUSED 192.168.19.165:2379)",
+      reason: "connection refused (dial tcp 192.168.19.165:2379)",
     });
-    assert.deepEqual(parseSnapshotOutput("", "node: not found\n", 127), {
+    assert.deepEqual(parseEtcdctlOutput(status, run("", "Error: context deadline exceeded\n", 1)), {
       ok: false,
-      reason: "the datastore reader exited with code 127: node: not found",
+      reason: "no answer in time",
     });
+    assert.deepEqual(parseEtcdctlOutput(run("", "", 127), get), {
+      ok: false,
+      reason: "etcdctl exited with code 127",
+    });
+    assert.throws(() => etcdctlArgv("http://x:1; rm -rf /", ["get"]), /not an etcd endpoint list/);
+    assert.deepEqual(etcdctlArgv("http://192.168.19.165:2379", ["endpoint", "status"]), [
+      "etcdctl", "--endpoints=http://192.168.19.165:2379", "--dial-timeout=2s", "--command-timeout=3s", "-w", "json", "endpoint", "status",
+    ]); // prettier-ignore
   });
 
   it("shortens etcd client errors to their cause", () => {

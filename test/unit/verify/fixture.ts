@@ -1,4 +1,4 @@
-// The datastore of a real bgp lab (vf-bgp: 3 hosts, 4 pods, read with dist/bin/snapshot.mjs) and its
+// The datastore of a real bgp lab (vf-bgp: 3 hosts, 4 pods, read with the lab's datastore reader) and its
 // kernel route tables, and variants of it in the other modes: what the rules and their tests start from.
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";

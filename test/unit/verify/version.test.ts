@@ -23,7 +23,7 @@ describe("the verification's code version", () => {
       "verify/lab.ts",
       "verify/report.ts",
       "verify/daemon-checks.ts",
-      "verify/snapshot-main.ts",
+      "verify/snapshot.ts",
       "lab/providers/verification-handler.ts",
     ])
       assert.ok(files.includes(f), `${f} is hashed`);
