@@ -92,6 +92,9 @@ const CAPTURE_FILTER = Object.values(WIRE_FORMS)
   .map((f) => f.filter)
   .join(" or ");
 
+/** How long tcpdump's output must stay unchanged, once it printed something, for a capture to end. */
+const QUIET_MS = 40;
+
 /**
  * Runs tcpdump on `iface` in `netns` while `action` runs, and returns the lines it printed.
  * Only ICMP, IPIP and VXLAN are captured; the capture stops shortly after the action ends.
@@ -139,7 +142,15 @@ export async function captureDuring(
   try {
     await listening;
     await action();
-    await new Promise((r) => setTimeout(r, opts.settleMs ?? 200));
+    // tcpdump prints a packet as it arrives, and the action's packets have all passed when it returns:
+    // the capture ends once its output has been quiet for QUIET_MS, and at the latest after settleMs.
+    const until = Date.now() + (opts.settleMs ?? 200);
+    let seen = -1;
+    while (Date.now() < until && child.exitCode === null) {
+      if (out.length > 0 && out.length === seen) break;
+      seen = out.length;
+      await new Promise((r) => setTimeout(r, QUIET_MS));
+    }
   } finally {
     if (child.exitCode === null) child.kill("SIGINT");
     await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
