@@ -59,7 +59,7 @@ export function timeBudget(spans: readonly TimingSpan[], startMs: number, endMs:
       const first = Math.min(...these.map((s) => s.startMs));
       const last = Math.max(...these.map((s) => s.endMs));
       lines.push({
-        label: `${NAMES[kind] ?? kind} ${op}`,
+        label: `${(op === "create" ? NAMES[kind] : undefined) ?? kind} ${op}`,
         ms: last - first,
         count: these.length,
         sumMs: these.reduce((n, s) => n + s.endMs - s.startMs, 0),
