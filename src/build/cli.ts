@@ -1,5 +1,5 @@
 // Builds and checks the lab's process bundles (src/build/bundles.ts) and its Go programs
-// (src/build/go-programs.ts: calico-cni).
+// (src/build/go-programs.ts: calico-cni, supervise).
 //   node --import tsx src/build/cli.ts build [name…]   rebuild (all by default), whatever their state
 //   node --import tsx src/build/cli.ts ensure [name…]  rebuild only the stale ones (scripts/setup)
 //   node --import tsx src/build/cli.ts check [name…]   print each one's state; exit 1 when one is stale

@@ -1,5 +1,7 @@
 // The lab's Go programs: small static executables where a Node.js process would cost too much for what
-// it does. calico-cni (src/agent/cni/shim) hands each CNI call to the host's agent over its socket. Each is built with the local Go toolchain into
+// it does. calico-cni (src/agent/cni/shim) hands each CNI call to the host's agent over its socket;
+// supervise (src/supervise/native) is the supervisor of every long-running lab service (~100 in a 50-host
+// lab: a Node.js one was ~46 MB and 0.1-0.2 s of CPU each). Each is built with the local Go toolchain into
 // dist/bin/<name>, offline (no module downloads: they have no dependencies) and static (CGO_ENABLED=0: it
 // runs in a VM that shares the project folder too), and rebuilt when its sources or the Go version change;
 // a stamp next to it records what it was built from.
@@ -12,6 +14,7 @@ import { REPO_ROOT } from "./bundles.ts";
 /** Each Go program of the lab: its source folder (a main package with a go.mod of its own). */
 export const GO_PROGRAMS = {
   "calico-cni": "src/agent/cni/shim",
+  supervise: "src/supervise/native",
 } as const;
 export type GoProgramName = keyof typeof GO_PROGRAMS;
 
