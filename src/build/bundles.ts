@@ -41,7 +41,6 @@ export const ENTRIES = {
   calicoctl: "src/cli/calicoctl.ts",
   "vm-guest": "src/vm/guest/server.ts",
   "vm-exec": "src/vm/guest/exec-main.ts",
-  supervise: "src/supervise/main.ts",
 } as const;
 export type EntryName = keyof typeof ENTRIES;
 

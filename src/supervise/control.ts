@@ -1,12 +1,27 @@
 // Starting, finding and stopping a service's supervisor from the root namespace (what providers call).
-// The supervisor runs detached (its own session): Pulumi's provider process ends, the lab goes on.
+// The supervisor (dist/bin/supervise, a static Go program: src/supervise/native) runs detached (its own
+// session): Pulumi's provider process ends, the lab goes on.
 import { mkdir } from "node:fs/promises";
-import { bundlePath, entryArgv } from "../build/bundles.ts";
+import { join } from "node:path";
+import { REPO_ROOT } from "../build/bundles.ts";
+import { ensureGoProgram, goProgramPath } from "../build/go-programs.ts";
 import { superviseArgv } from "./args.ts";
 import { readSuperviseStatus, superviseFiles, type ServiceSpec } from "./supervisor.ts";
 import type { SuperviseStatus } from "./state.ts";
 import { alive, cmdline, sleep, spawnDetached, stopProcess } from "./process.ts";
 import { scaledMs } from "../lab/timeouts.ts";
+
+/**
+ * The supervisor's script when it was a Node.js program (`node dist/bin/supervise.mjs …`): labs started
+ * before the Go supervisor still run those, and must still be found and stopped.
+ */
+const LEGACY_SUPERVISE = join(REPO_ROOT, "dist", "bin", "supervise.mjs");
+
+/** Pure: is this command line a supervisor's (the Go one, or a Node.js one of before) of `name` in `runDir`? */
+export function isSupervisorArgv(argv: readonly string[], runDir: string, name: string): boolean {
+  const program = argv[0] === goProgramPath("supervise") || argv.includes(LEGACY_SUPERVISE);
+  return program && argv.includes(runDir) && argv.includes(name);
+}
 
 /** The supervisor of `name` in `runDir` when it is alive (and really that supervisor, not a recycled pid). */
 export async function supervisorOf(
@@ -15,8 +30,7 @@ export async function supervisorOf(
 ): Promise<{ pid: number; status: SuperviseStatus } | null> {
   const st = await readSuperviseStatus(runDir, name);
   if (!st || !alive(st.supervisorPid)) return null;
-  const argv = await cmdline(st.supervisorPid);
-  if (!argv.includes(bundlePath("supervise")) || !argv.includes(runDir) || !argv.includes(name)) return null;
+  if (!isSupervisorArgv(await cmdline(st.supervisorPid), runDir, name)) return null;
   return { pid: st.supervisorPid, status: st };
 }
 
@@ -26,7 +40,7 @@ export async function startSupervised(
   env?: NodeJS.ProcessEnv,
 ): Promise<number> {
   await mkdir(spec.runDir, { recursive: true });
-  const argv = [...(await entryArgv("supervise")), ...superviseArgv(spec)];
+  const argv = [await ensureGoProgram("supervise"), ...superviseArgv(spec)];
   const child = spawnDetached(argv, {
     logFile: superviseFiles(spec.runDir, spec.name).log,
     env: env ?? process.env,
@@ -34,7 +48,7 @@ export async function startSupervised(
   child.unref();
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start the supervisor of ${spec.name}: ${argv.join(" ")}`);
-  // A node process takes seconds to start in a VM under TCG: the wait scales like the lab's others.
+  // Any process takes longer to start in a VM under TCG: the wait scales like the lab's others.
   const limitMs = scaledMs(10_000);
   const until = Date.now() + limitMs;
   for (;;) {

@@ -2,7 +2,7 @@
 // CNI_* in the environment, JSON back on stdout.
 import { fileURLToPath } from "node:url";
 import { entryArgv } from "../../build/bundles.ts";
-import { ensureCniShim } from "../../build/cni-shim.ts";
+import { ensureGoProgram } from "../../build/go-programs.ts";
 import { assertNetnsName } from "../../effects/names.ts";
 import { inNetns, tryRun } from "../../effects/exec.ts";
 import type { CniResult } from "./args.ts";
@@ -85,7 +85,7 @@ export async function invokeCni(
   };
   if (plugin === "agent" && typeof config.calico_lab_agent_socket !== "string")
     throw new Error("invokeCni: the agent's CNI executable needs the config's calico_lab_agent_socket");
-  const argv = plugin === "agent" ? [await ensureCniShim()] : await entryArgv("cni");
+  const argv = plugin === "agent" ? [await ensureGoProgram("calico-cni")] : await entryArgv("cni");
   const r = await tryRun(inNetns(assertNetnsName(pod.hostNetns), argv), {
     input: JSON.stringify(config),
     env,

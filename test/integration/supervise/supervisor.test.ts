@@ -88,7 +88,7 @@ describe("service supervisor (real processes)", { timeout: 60_000 }, () => {
     assert.equal(again.starts, 2);
     assert.ok(alive(again.pid!));
     assert.ok(alive(own), "a daemon in a session of its own outlives the service");
-    process.kill(own, "SIGKILL");
+    process.kill(-own, "SIGKILL"); // its session's group: the shell and its sleep
     assert.match(
       await readFile(join(dir, "svc.log"), "utf8"),
       /supervise svc: killed by SIGKILL after \d+\.\d s: starting again in 100 ms/,

@@ -141,6 +141,12 @@ describe("finding the lab's daemons by command line", () => {
     assert.ok(
       !isDaemonArgv("agent", ["/usr/bin/node", "/r/dist/bin/supervise.mjs", "/r/dist/bin/agent.mjs"]),
     );
+    // The supervisor (a Go executable) names the daemon it runs in its own argv: it is not the daemon.
+    for (const kind of ["agent", "echo", "bird", "etcd"] as const)
+      assert.ok(
+        !isDaemonArgv(kind, ["/r/dist/bin/supervise", "--name", kind, "--run-dir", "/x", "--", "ip", "netns", "exec", "h1", "/usr/bin/node", "/r/dist/bin/agent.mjs", "/usr/sbin/bird", "/usr/bin/etcd"]), // prettier-ignore
+        kind,
+      );
     assert.ok(isDaemonArgv("echo", ["/usr/bin/node", "/r/dist/bin/echo-server.mjs", "8080", "echo"]));
     assert.ok(isDaemonArgv("bird", ["/usr/sbin/bird", "-f", "-c", "/x/bird.conf"]));
     assert.ok(!isDaemonArgv("bird", ["/usr/sbin/birdc", "-s", "/x/bird.ctl"]));

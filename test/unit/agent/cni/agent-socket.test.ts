@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureCniShim } from "../../../../src/build/cni-shim.ts";
+import { ensureGoProgram } from "../../../../src/build/go-programs.ts";
 import { CniServer, parseCniRequest } from "../../../../src/agent/cni/server.ts";
 import { randomPodMac, workloadBatches, WORKLOAD_SYSCTLS } from "../../../../src/agent/cni/workload.ts";
 import { assertGolden } from "../../../support/golden.ts";
@@ -30,7 +30,7 @@ describe("the CNI executable hands each call to the agent's socket", () => {
   const logs: string[] = [];
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "cni-sock-"));
-    shim = await ensureCniShim();
+    shim = await ensureGoProgram("calico-cni");
     server = new CniServer({
       socketPath: join(dir, "cni.sock"),
       datastoreFor: () => undefined,

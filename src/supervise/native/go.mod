@@ -1,0 +1,3 @@
+module calico-lab/supervise
+
+go 1.22
