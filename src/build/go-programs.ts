@@ -1,7 +1,8 @@
 // The lab's Go programs: small static executables where a Node.js process would cost too much for what
 // it does. calico-cni (src/agent/cni/shim) hands each CNI call to the host's agent over its socket;
 // supervise (src/supervise/native) is the supervisor of every long-running lab service (~100 in a 50-host
-// lab: a Node.js one was ~46 MB and 0.1-0.2 s of CPU each). Each is built with the local Go toolchain into
+// lab: a Node.js one was ~46 MB and 0.1-0.2 s of CPU each); echo-server (src/lab/echo) is the pods' HTTP
+// echo server (a Node.js one took ~0.25 s to start and ~45 MB a pod). Each is built with the local Go toolchain into
 // dist/bin/<name>, offline (no module downloads: they have no dependencies) and static (CGO_ENABLED=0: it
 // runs in a VM that shares the project folder too), and rebuilt when its sources or the Go version change;
 // a stamp next to it records what it was built from.
@@ -15,6 +16,7 @@ import { REPO_ROOT } from "./bundles.ts";
 export const GO_PROGRAMS = {
   "calico-cni": "src/agent/cni/shim",
   supervise: "src/supervise/native",
+  "echo-server": "src/lab/echo",
 } as const;
 export type GoProgramName = keyof typeof GO_PROGRAMS;
 

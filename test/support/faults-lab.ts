@@ -7,7 +7,7 @@ import { basename, join } from "node:path";
 import { inNetns, tryRun } from "../../src/effects/exec.ts";
 import { netnsExists, pidsInNetns } from "../../src/effects/netns.ts";
 import { BLOCK_PREFIX } from "../../src/agent/datastore/keys.ts";
-import { entryArgv } from "../../src/build/bundles.ts";
+import { ensureGoProgram } from "../../src/build/go-programs.ts";
 import { startDaemon } from "../../src/effects/daemon.ts";
 import { REPO_ROOT } from "./pulumi-env.ts";
 
@@ -115,7 +115,7 @@ export function isDaemonArgv(kind: Daemon["kind"], argv: readonly string[]): boo
     case "agent":
       return exe.startsWith("node") && /(\/agent\.mjs|\/agent\/daemon\/main\.ts)$/.test(script);
     case "echo":
-      return exe.startsWith("node") && /\/echo-server\.(mjs|ts)$/.test(script);
+      return exe === "echo-server" || (exe.startsWith("node") && /\/echo-server\.(mjs|ts)$/.test(script));
   }
 }
 
@@ -287,7 +287,7 @@ export async function restartEchoByHand(lab: Lab, pod: string, port = 8080): Pro
   await startDaemon({
     name: `echo-${pod}`,
     netns: ns,
-    argv: [...(await entryArgv("echo-server")), String(port), pod, `${lab.runDir}/`],
+    argv: [await ensureGoProgram("echo-server"), String(port), pod, `${lab.runDir}/`],
     runDir: lab.runDir,
     ready: async () =>
       (await tryRun(inNetns(ns, ["ss", "-Hltn", `sport = :${port}`]))).stdout.includes(`:${port}`),

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { entryArgv } from "../../build/bundles.ts";
+import { ensureGoProgram } from "../../build/go-programs.ts";
 import { cniNetworkConfig, invokeCni, type PodRef } from "../../agent/cni/invoke.ts";
 import { readAgentSettings } from "../../manifest/index.ts";
 import { run, tryRun } from "../../effects/exec.ts";
@@ -170,7 +170,7 @@ export const podEffects: PodEffects = {
       name: serverName(p),
       netns: p.netns,
       // The run folder as a last argument marks the process as this lab's (CI's residue check finds it).
-      argv: [...(await entryArgv("echo-server")), String(p.serverPort), p.name, `${p.runDir}/`],
+      argv: [await ensureGoProgram("echo-server"), String(p.serverPort), p.name, `${p.runDir}/`],
       runDir: p.runDir,
       ready: async () =>
         (

@@ -148,6 +148,8 @@ describe("finding the lab's daemons by command line", () => {
         kind,
       );
     assert.ok(isDaemonArgv("echo", ["/usr/bin/node", "/r/dist/bin/echo-server.mjs", "8080", "echo"]));
+    assert.ok(isDaemonArgv("echo", ["/r/dist/bin/echo-server", "8080", "echo", "/r/.lab/x/"]));
+    assert.ok(!isDaemonArgv("echo", ["/bin/echo", "8080"]));
     assert.ok(isDaemonArgv("bird", ["/usr/sbin/bird", "-f", "-c", "/x/bird.conf"]));
     assert.ok(!isDaemonArgv("bird", ["/usr/sbin/birdc", "-s", "/x/bird.ctl"]));
     assert.ok(isDaemonArgv("etcd", ["/usr/bin/etcd", "--name", "calico-lab"]));

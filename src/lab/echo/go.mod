@@ -1,0 +1,3 @@
+module calico-lab/echo
+
+go 1.22
