@@ -4,8 +4,7 @@
 // compiling ~100 modules on each run. A stale one (a source edited since the last build) is rebuilt first
 // through bundles.ts, loaded by tsx; only that costs tsx and esbuild.
 import { performance } from "node:perf_hooks";
-import process from "node:process";
-import { freshLibraryUrl } from "./build/freshness.mjs";
+import { importLibrary } from "./build/freshness.mjs";
 
 // Stack traces are Node's own, mapped to our .ts files through the bundle's source map (as tsx's would be).
 // The SDK's runner installs source-map-support, which maps the SDK's frames to .ts files it does not ship
@@ -13,17 +12,8 @@ import { freshLibraryUrl } from "./build/freshness.mjs";
 // runner formats the error with util.inspect({ colors: true }) for its trace span, and on such a frame Node
 // 20.20's inspect loops until the string overflows (nodejs/node#64011, fixed by #64022, not in the 20.x
 // line): a config error took 15 s to minutes to appear, all of it spent there.
-process.setSourceMapsEnabled(true);
 delete Error.prepareStackTrace;
-let url = freshLibraryUrl("program");
-const loaded = url === null ? "rebuilt" : "fresh";
-if (url === null) {
-  // tsImport rather than register(): the bundle itself is then imported by node alone, not transformed by tsx.
-  const { tsImport } = await import("tsx/esm/api");
-  const bundles = await tsImport("./build/bundles.ts", import.meta.url);
-  url = await bundles.libraryUrl("program");
-}
-const program = await import(url);
+const { module: program, loaded } = await importLibrary("program");
 const { nowMs, recordTiming, timed } = program;
 // The program's start for the time budget (bench/lab-cycle): node's own start to the program loaded, and
 // whether its bundle was fresh or had to be rebuilt.

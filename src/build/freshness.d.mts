@@ -54,3 +54,6 @@ export declare function readMeta(name: string, set: BundleSet): BundleMeta | nul
 export declare function staleReason(name: string, set: BundleSet): string | null;
 export declare function freshUrl(name: string, set: BundleSet): string | null;
 export declare function freshLibraryUrl(name: LibraryName): string | null;
+export declare function importLibrary<M = Record<string, unknown>>(
+  name: LibraryName,
+): Promise<{ module: M; loaded: "fresh" | "rebuilt" }>;

@@ -11,7 +11,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import process from "node:process";
+import { URL, fileURLToPath, pathToFileURL } from "node:url";
 
 /** The repository root (this file is src/build/freshness.mjs). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -125,4 +126,23 @@ const LIBRARY_SET = Object.freeze({ root: REPO_ROOT, outDir: LAB_OUT_DIR, entrie
  */
 export function freshLibraryUrl(name) {
   return freshUrl(name, LIBRARY_SET);
+}
+
+/**
+ * One of the lab's library bundles, imported: a fresh one straight away, a stale one after bundles.ts
+ * (loaded by tsx, only then) has rebuilt it. The bundle is imported by node alone, not transformed by tsx
+ * (tsImport, not register()); stack traces map to our .ts files through its source map. What Pulumi's
+ * runner (src/main.js: the program) and the dynamic-provider process (dynamic.ts: the handlers) both do.
+ */
+export async function importLibrary(name) {
+  process.setSourceMapsEnabled(true);
+  let url = freshLibraryUrl(name);
+  const loaded = url === null ? "rebuilt" : "fresh";
+  if (url === null) {
+    const { tsImport } = await import("tsx/esm/api");
+    const bundlesUrl = new URL("./bundles.ts", import.meta.url).href;
+    const bundles = await tsImport(bundlesUrl, bundlesUrl);
+    url = await bundles.libraryUrl(name);
+  }
+  return { module: await import(url), loaded };
 }

@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "./bundles.ts";
+import { LAB_OUT_DIR, REPO_ROOT } from "./freshness.mjs";
 
 /** Each Go program of the lab: its source folder (a main package with a go.mod of its own). */
 export const GO_PROGRAMS = {
@@ -20,7 +20,8 @@ export const GO_PROGRAMS = {
 } as const;
 export type GoProgramName = keyof typeof GO_PROGRAMS;
 
-const BIN_DIR = join(REPO_ROOT, "dist", "bin");
+/** Beside the bundles (freshness.mjs). */
+const BIN_DIR = LAB_OUT_DIR;
 export const goProgramSrc = (name: GoProgramName) => join(REPO_ROOT, GO_PROGRAMS[name]);
 /** dist/bin/<name>: where the program is built, and the argv[0] it runs with. */
 export const goProgramPath = (name: GoProgramName) => join(BIN_DIR, name);

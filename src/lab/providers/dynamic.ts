@@ -2,10 +2,10 @@
 // dispatch.ts with the resource's kind, which travels in its inputs and outputs (KIND_KEY). Pulumi serializes
 // a dynamic provider into the state, parsing its functions' source with the TypeScript compiler, once per
 // provider object: a provider per resource cost that for each of the lab's resources on every `up`; one
-// object is serialized once. The functions capture two strings (the URLs of src/build/freshness.mjs and
-// src/build/bundles.ts) and load the real code at run time: dispatch.ts and the handlers from their bundle
-// (dist/bin/provider.mjs). A fresh bundle is imported straight away (freshness.mjs is plain JavaScript); a
-// stale one is rebuilt first through bundles.ts, which only then costs loading tsx.
+// object is serialized once. The functions capture two strings (the URL of src/build/freshness.mjs and the
+// kind key) and load the real code at run time: dispatch.ts and the handlers from their bundle
+// (dist/bin/provider.mjs), through freshness.mjs's importLibrary (a fresh bundle straight away; a stale one
+// rebuilt first through bundles.ts, which only then costs loading tsx).
 //
 // A stack written before KIND_KEY holds a provider per kind (it called dispatch with its kind fixed); those
 // still work, as dispatch's functions keep their signatures, and so do the ones that load bundles.ts through
@@ -13,30 +13,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KIND_KEY } from "./dynamic-kind.ts";
 
-const BUNDLES_URL = new URL("../../build/bundles.ts", import.meta.url).href;
 const FRESHNESS_URL = new URL("../../build/freshness.mjs", import.meta.url).href;
 
 export { KIND_KEY };
 
 function makeLabProvider(): pulumi.dynamic.ResourceProvider {
-  const url = BUNDLES_URL;
   const freshness = FRESHNESS_URL;
   const key = KIND_KEY;
   const load = async () => {
     const g = globalThis as { __calicoLabDispatch?: Promise<typeof import("./dispatch.ts")> };
     if (!g.__calicoLabDispatch) {
-      g.__calicoLabDispatch = (async () => {
-        const f = (await import(freshness)) as typeof import("../../build/freshness.mjs");
-        // Error stacks mapped to our .ts files through the bundle's source map (as tsx did when it loaded it).
-        process.setSourceMapsEnabled(true);
-        let bundle = f.freshLibraryUrl("provider");
-        if (bundle === null) {
-          const { tsImport } = await import("tsx/esm/api");
-          const b = (await tsImport(url, url)) as typeof import("../../build/bundles.ts");
-          bundle = await b.libraryUrl("provider");
-        }
-        return (await import(bundle)) as typeof import("./dispatch.ts");
-      })();
+      g.__calicoLabDispatch = (import(freshness) as Promise<typeof import("../../build/freshness.mjs")>)
+        .then((f) => f.importLibrary<typeof import("./dispatch.ts")>("provider"))
+        .then((l) => l.module);
     }
     return g.__calicoLabDispatch;
   };

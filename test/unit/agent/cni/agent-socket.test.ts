@@ -10,6 +10,7 @@ import { ensureGoProgram } from "../../../../src/build/go-programs.ts";
 import { CniServer, parseCniRequest } from "../../../../src/agent/cni/server.ts";
 import { randomPodMac, workloadBatches, WORKLOAD_SYSCTLS } from "../../../../src/agent/cni/workload.ts";
 import { assertGolden } from "../../../support/golden.ts";
+import { versionResult } from "../../../../src/agent/cni/args.ts";
 
 /** Runs the executable (asynchronously: the server answering it lives in this process). */
 function call(shim: string, env: Record<string, string>, conf: object | string) {
@@ -47,6 +48,8 @@ describe("the CNI executable hands each call to the agent's socket", () => {
     const r = await call(shim, { CNI_COMMAND: "VERSION" }, "{}");
     assert.equal(r.status, 0);
     assert.deepEqual(JSON.parse(r.stdout).supportedVersions, ["0.3.0", "0.3.1", "0.4.0", "1.0.0"]);
+    // The executable answers VERSION itself, so its list must be the plugin's own (args.ts).
+    assert.deepEqual(JSON.parse(r.stdout), versionResult());
   });
 
   it("relays the plugin's answer and exit status: a call the plugin refuses is its error JSON", async () => {
