@@ -48,27 +48,57 @@ export async function tryKubectl(k: KubectlReach, args: readonly string[], timeo
 
 /** An API server answering slowly (emulated, busy): worth asking again, within the caller's deadline. */
 export const TRANSIENT =
-  /context deadline exceeded|timeout|TLS handshake|connection refused|EOF|ServiceUnavailable|the server is currently unable|etcdserver: request timed out/i;
+  /context deadline exceeded|timeout|TLS handshake|connection refused|connection to the server \S+ was refused|EOF|ServiceUnavailable|the server is currently unable|etcdserver: request timed out/i;
+
+/** What one kubectl run means for a caller that asks again: done, nothing there (the cluster is gone), again, or failed. */
+export type KubectlOutcome = "ok" | "gone" | "again" | "failed";
+
+/**
+ * The outcome of one kubectl run: a transient error (TRANSIENT) is asked again while there is time; where the
+ * caller accepts it (a delete during teardown), a cluster that is gone (`gone`) leaves nothing to do. Pure.
+ */
+export function kubectlOutcome(
+  r: { exitCode: number; stderr: string },
+  timeLeft: boolean,
+  gone?: RegExp,
+): KubectlOutcome {
+  if (r.exitCode === 0) return "ok";
+  if (gone?.test(r.stderr)) return "gone";
+  return TRANSIENT.test(r.stderr) && timeLeft ? "again" : "failed";
+}
+
+/** How kubectlPatiently asks: when a cluster counts as gone, and the bounds of each attempt. */
+export interface PatienceOptions {
+  /** An error matching it (the cluster is gone) ends the call: what a delete during teardown needs. */
+  gone?: RegExp;
+  /** kubectl's own --request-timeout for each request ("0": none, for a watch); 120s unless told. */
+  requestTimeout?: string;
+  /** Each attempt's limit: a hung kubectl is killed (its error is not transient). */
+  attemptMs?: number;
+}
 
 /**
  * kubectl, asked again while the API server answers with a transient error (TRANSIENT) until `deadlineMs`;
- * any other error, or the last one, throws.
+ * any other error, or the last one, throws. Its output, or null where `gone` matched.
  */
 export async function kubectlPatiently(
   k: KubectlReach,
   args: readonly string[],
   deadlineMs = scaledMs(600_000),
   log: (line: string) => void = () => undefined,
-): Promise<string> {
+  opts: PatienceOptions = {},
+): Promise<string | null> {
   const until = Date.now() + deadlineMs;
   for (let attempt = 1; ; attempt++) {
-    const r = await tryRun(kubectlArgv(k, ["--request-timeout=120s", ...args]), {
-      timeoutMs: scaledMs(180_000),
+    const r = await tryRun(kubectlArgv(k, [`--request-timeout=${opts.requestTimeout ?? "120s"}`, ...args]), {
+      timeoutMs: opts.attemptMs ?? scaledMs(180_000),
     });
-    if (r.exitCode === 0) return r.stdout;
-    const why = r.stderr.trim().split("\n").at(-1) ?? `exit ${r.exitCode}`;
-    if (!TRANSIENT.test(r.stderr) || Date.now() > until)
+    const outcome = kubectlOutcome(r, Date.now() < until, opts.gone);
+    if (outcome === "ok") return r.stdout;
+    if (outcome === "gone") return null;
+    if (outcome === "failed")
       throw new Error(`kubectl ${args.join(" ")} failed (attempt ${attempt}): ${r.stderr.trim()}`);
+    const why = r.stderr.trim().split("\n").at(-1) ?? `exit ${r.exitCode}`;
     log(`kubectl ${args[0]}: the API server is slow (${why}); asking again`);
     await new Promise((res) => setTimeout(res, 5000));
   }
@@ -110,4 +140,4 @@ export async function copyKubeconfig(masterNetns: string, runDir: string): Promi
 }
 
 /** What kubectl says when the cluster is gone (the lab is being destroyed): nothing left to delete there. */
-export const CLUSTER_GONE = /connection refused|Unable to connect/i;
+export const CLUSTER_GONE = /connection refused|connection to the server \S+ was refused|Unable to connect/i;

@@ -12,7 +12,9 @@ export interface CalicoResourcesInputs {
 
 async function apply(i: CalicoResourcesInputs, del = false): Promise<void> {
   const argv = [...(await entryArgv("apply-resources")), i.endpoint, ...(del ? ["--delete"] : [])];
-  await run(inNetns(i.netns, argv), { input: JSON.stringify(i.resources), timeoutMs: scaledMs(30_000) });
+  // A bound for a hung process, not an expectation: a few puts take well under a second here, but a kubeadm
+  // lab's etcd shares an emulated master with the control plane (28 s seen under TCG).
+  await run(inNetns(i.netns, argv), { input: JSON.stringify(i.resources), timeoutMs: scaledMs(120_000) });
 }
 
 export const calicoResourcesHandler: Handler<CalicoResourcesInputs> = {

@@ -1,12 +1,6 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  CLUSTER_GONE,
-  kubectl,
-  kubectlPatiently,
-  tryKubectl,
-  type KubectlReach,
-} from "../../kubernetes/cluster.ts";
+import { CLUSTER_GONE, kubectlPatiently, tryKubectl, type KubectlReach } from "../../kubernetes/cluster.ts";
 import { scaledMs } from "../timeouts.ts";
 import type { Handler } from "./handler.ts";
 
@@ -34,31 +28,38 @@ async function apply(i: KubeCalicoInputs): Promise<void> {
   // --validate=false: the client-side check downloads the whole OpenAPI document, which a control plane
   // under emulation does not serve within kubectl's timeout; the API server still validates what it stores.
   await kubectlPatiently(i.kubectl, ["apply", "--validate=false", "-f", applied(i)], scaledMs(900_000), log);
+  // Waits are asked again too: an API server under emulation may end a watch with a timeout of its own.
   const timeout = `${Math.round(scaledMs(900_000) / 1000)}s`;
-  await kubectl(
+  const waiting = { requestTimeout: "0", attemptMs: scaledMs(960_000) };
+  await kubectlPatiently(
     i.kubectl,
     ["-n", "kube-system", "rollout", "status", "daemonset/calico-node", `--timeout=${timeout}`],
-    scaledMs(960_000),
+    scaledMs(900_000),
+    log,
+    waiting,
   );
   log(`calico-node rolled out on ${i.nodes.length} nodes`);
-  await kubectl(
+  await kubectlPatiently(
     i.kubectl,
     ["wait", "--for=condition=Ready", "node", "--all", `--timeout=${timeout}`],
-    scaledMs(960_000),
+    scaledMs(900_000),
+    log,
+    waiting,
   );
 }
 
 async function remove(i: Pick<KubeCalicoInputs, "runDir" | "kubectl">): Promise<void> {
   log("kubectl delete -f calico.yaml (the variant that was applied)");
-  const r = await tryKubectl(
+  // The cluster may be gone already (the lab is being destroyed): nothing left to delete. A file that is
+  // gone was never applied.
+  const out = await kubectlPatiently(
     i.kubectl,
     ["delete", "-f", applied(i), "--ignore-not-found", "--wait=true"],
     scaledMs(600_000),
+    log,
+    { gone: new RegExp(`${CLUSTER_GONE.source}|no such file`, "i"), attemptMs: scaledMs(600_000) },
   );
-  // The cluster may be gone already (the lab is being destroyed): nothing left to delete.
-  if (r.exitCode !== 0 && !CLUSTER_GONE.test(r.stderr) && !/no such file/i.test(r.stderr))
-    throw new Error(`kubectl delete -f ${applied(i)} failed: ${r.stderr.trim()}`);
-  if (r.exitCode === 0) await calicoNodePodsGone(i);
+  if (out !== null) await calicoNodePodsGone(i);
   await rm(applied(i), { force: true });
 }
 
