@@ -292,11 +292,12 @@ export function labGraph(plan: LabPlan, o: LabGraphOptions): LabGraph {
       kind: "calicoResources",
       name: "bgp-config",
       inputs: {
-        netns: plan.etcd.netns,
+        netns: plan.etcd.clientNetns,
         endpoint: outputRef("etcd", "endpoint"),
         resources: [poolResource(o.variant), ...bgpResources(plan, o.variant.asNumber)],
       },
-      dependsOn: ["etcd"],
+      // Its client may run on the outside host (plan.etcd.clientNetns), wired to the underlay by its port.
+      dependsOn: ["etcd", outside.port],
     },
   );
   const lab = kubernetesPath(plan, {

@@ -112,8 +112,13 @@ export interface LabPlan {
   pods: PodPlan[];
   outside: OutsidePlan;
   routeReflectors: string[];
-  /** The master runs etcd on its underlay address. */
-  etcd: { host: string; netns: string; address: string; endpoint: string };
+  /**
+   * The master runs etcd on its underlay address. `clientNetns`: where this machine's datastore clients (the
+   * BGP configuration's apply, the verification's reads) run: the master's namespace where it lives in this
+   * kernel; the outside host's, across the underlay, where the master is a VM, so that they do not start in
+   * an emulated guest (seconds each under TCG) beside its control plane.
+   */
+  etcd: { host: string; netns: string; clientNetns: string; address: string; endpoint: string };
 }
 
 export const ECHO_PORT = 8080;
@@ -151,22 +156,29 @@ function hostRoutes(subnet: SubnetPlan): UnderlayRoute[] {
 /** A host as a plan stored by an earlier version holds it (a Verification's state): `vm?` for `machine`. */
 type StoredHost = Omit<HostPlan, "machine"> & { machine?: HostMachine; vm?: Omit<VmMachine, "kind"> };
 
-/** A plan as an earlier version stored it: `vm?` for `machine`, no `kubernetes` (it had none). */
-type StoredPlan = Omit<LabPlan, "hosts" | "kubernetes"> & {
+/** A plan as an earlier version stored it: `vm?` for `machine`, no `kubernetes` (it had none), no etcd `clientNetns`. */
+type StoredPlan = Omit<LabPlan, "hosts" | "kubernetes" | "etcd"> & {
   hosts: StoredHost[];
   kubernetes?: KubernetesSetting;
+  etcd: Omit<LabPlan["etcd"], "clientNetns"> & { clientNetns?: string };
 };
 
 /**
  * A plan read back from a resource's state, with every host's `machine` (older states have `vm?`) and
- * `kubernetes` (older states, made before the setting existed, are `none`). Pure.
+ * `kubernetes` (older states, made before the setting existed, are `none`) and etcd's `clientNetns` (older
+ * states ran the datastore's clients in the master's namespace). Pure.
  */
 export function planFromState(plan: StoredPlan): LabPlan {
   const host = ({ vm, machine, ...h }: StoredHost): HostPlan => ({
     ...h,
     machine: machine ?? (vm ? { kind: "vm", ...vm } : { kind: "netns" }),
   });
-  return { ...plan, kubernetes: plan.kubernetes ?? "none", hosts: plan.hosts.map(host) };
+  return {
+    ...plan,
+    kubernetes: plan.kubernetes ?? "none",
+    hosts: plan.hosts.map(host),
+    etcd: { ...plan.etcd, clientNetns: plan.etcd.clientNetns ?? plan.etcd.netns },
+  };
 }
 
 /**
@@ -260,6 +272,7 @@ export function planLab(config: LabConfig): LabPlan {
     etcd: {
       host: master.name,
       netns: master.netns,
+      clientNetns: master.machine.kind === "vm" ? netnsName(config.stack, "outside") : master.netns,
       address: master.address,
       endpoint: etcdEndpointOf(master),
     },

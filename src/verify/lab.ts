@@ -93,7 +93,7 @@ export async function deadDaemonsOf(
   plan: LabPlan,
   dirs: { runDir: string; hostRunDir: (host: string) => string },
 ): Promise<string[]> {
-  const datastore = await readDatastore(plan.etcd.netns, plan.etcd.endpoint);
+  const datastore = await readDatastore(plan.etcd.clientNetns, plan.etcd.endpoint);
   const facts = datastore.ok ? datastore.facts : undefined;
   const birdOn = (name: string) => {
     try {

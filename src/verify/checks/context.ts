@@ -95,7 +95,7 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
 }
 
 async function viewDatastore(plan: LabPlan): Promise<DatastoreView> {
-  const read = await readDatastore(plan.etcd.netns, plan.etcd.endpoint);
+  const read = await readDatastore(plan.etcd.clientNetns, plan.etcd.endpoint);
   const facts = read.ok ? read.facts : undefined;
   const expect = new Map<string, HostExpectation | string>();
   for (const h of plan.hosts) {

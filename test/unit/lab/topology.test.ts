@@ -63,6 +63,12 @@ describe("lab plan", () => {
     const master = vp.hosts[0]!.machine;
     assert.equal(master.kind === "vm" && master.etcdDataDir, "/run/calico-lab/lab-etcd");
     assert.equal(vp.etcd.netns, "lab-master", "etcd runs on the master, in its VM");
+    assert.equal(
+      vp.etcd.clientNetns,
+      "lab-outside",
+      "its clients run here, on the outside host, not in the VM",
+    );
+    assert.equal(plan.etcd.clientNetns, plan.etcd.netns, "namespace hosts: its clients run in the master's");
   });
 
   it("reads back a plan stored before hosts had a machine: vm? is the VM's, none a namespace's", () => {
@@ -80,6 +86,12 @@ describe("lab plan", () => {
     assert.deepEqual(planFromState(stored(vp)), vp);
     assert.deepEqual(planFromState(stored(plan)), plan);
     assert.deepEqual(planFromState(vp), vp, "a plan stored now reads back as it is");
+    const { clientNetns: _c, ...etcd } = vp.etcd;
+    assert.deepEqual(
+      planFromState({ ...vp, etcd }).etcd,
+      { ...etcd, clientNetns: "lab-master" },
+      "a plan stored before clientNetns runs the datastore's clients where they ran: the master's namespace",
+    );
   });
 
   it("carries the Kubernetes setting; a plan stored before it existed reads back as none", () => {
