@@ -6,6 +6,7 @@ import { CRICTL, onNode } from "../../kubernetes/node-runtime.ts";
 import { podManifest } from "../../kubernetes/pod-spec.ts";
 import {
   lastEvent,
+  podPollMs,
   podProgress,
   podWaitFailure,
   type EventsJson,
@@ -97,7 +98,7 @@ async function unnameNetns(i: KubePodInputs): Promise<void> {
 }
 
 /**
- * The pod's address once it is Ready (asked every 3 s); a pod that cannot start (an image the node lacks) or
+ * The pod's address once it is Ready (asked every 3 s, after 30 s every 10 s: podPollMs); a pod that cannot start (an image the node lacks) or
  * is not Ready in time fails with what was expected, what it shows and its last event.
  */
 async function readyAddress(i: KubePodInputs): Promise<string> {
@@ -134,7 +135,7 @@ async function readyAddress(i: KubePodInputs): Promise<string> {
         }),
       );
     }
-    await sleep(3000);
+    await sleep(podPollMs(Date.now() - started));
   }
 }
 

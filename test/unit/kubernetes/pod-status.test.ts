@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   lastEvent,
+  podPollMs,
   podProgress,
   podWaitFailure,
   type EventsJson,
@@ -101,4 +102,11 @@ describe("a stack pod's wait", () => {
       }) + "\n",
     );
   });
+});
+
+it("podPollMs: every 3 s for a pod's first 30 s, then every 10 s", () => {
+  assert.equal(podPollMs(0), 3000);
+  assert.equal(podPollMs(29_999), 3000);
+  assert.equal(podPollMs(30_000), 10_000);
+  assert.equal(podPollMs(600_000), 10_000);
 });
