@@ -46,9 +46,13 @@ export async function tryKubectl(k: KubectlReach, args: readonly string[], timeo
   return tryRun(kubectlArgv(k, args), { timeoutMs });
 }
 
-/** An API server answering slowly (emulated, busy): worth asking again, within the caller's deadline. */
+/**
+ * An API server answering slowly (emulated, busy): worth asking again, within the caller's deadline. A
+ * connection dropped mid-answer counts too: CI's destroy failed once on `http2: client connection lost`
+ * ("Please retry", kubectl says) for a pod's delete, which asking again completes.
+ */
 export const TRANSIENT =
-  /context deadline exceeded|timeout|TLS handshake|connection refused|connection to the server \S+ was refused|EOF|ServiceUnavailable|the server is currently unable|etcdserver: request timed out/i;
+  /context deadline exceeded|timeout|TLS handshake|connection refused|connection to the server \S+ was refused|EOF|ServiceUnavailable|the server is currently unable|etcdserver: request timed out|client connection lost|connection reset by peer/i;
 
 /** What one kubectl run means for a caller that asks again: done, nothing there (the cluster is gone), again, or failed. */
 export type KubectlOutcome = "ok" | "gone" | "again" | "failed";

@@ -96,8 +96,12 @@ async function prepareHost(s: NodeRuntimeSpec): Promise<string> {
   return config;
 }
 
-/** crictl against the node's containerd. */
-export const CRICTL = ["crictl", "--runtime-endpoint", `unix://${CONTAINERD_SOCKET}`];
+/**
+ * crictl against the node's containerd. Each of its calls waits up to 60 s for containerd, not crictl's 2 s:
+ * an emulated node's containerd, busy starting pods, once took longer than 2 s to answer the version check
+ * crictl makes first (`validate CRI v1 runtime API … DeadlineExceeded`), and the echo pod's create failed.
+ */
+export const CRICTL = ["crictl", "--runtime-endpoint", `unix://${CONTAINERD_SOCKET}`, "--timeout", "60s"];
 
 const CTR = ["ctr", "--address", CONTAINERD_SOCKET, "--namespace", "k8s.io"];
 

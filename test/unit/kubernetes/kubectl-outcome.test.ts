@@ -28,6 +28,22 @@ test("kubectlOutcome: a refused connection is transient, unless the caller count
   assert.equal(kubectlOutcome(refused, false, CLUSTER_GONE), "gone");
 });
 
+test("kubectlOutcome: a connection lost or reset mid-answer is asked again", () => {
+  const lost = {
+    exitCode: 1,
+    stderr:
+      'E1204 02:17:35.590345   22200 request.go:1196] "Unexpected error when reading response body" err="http2: client connection lost"\n' +
+      "error: unexpected error when reading response body. Please retry. Original error: http2: client connection lost\n",
+  };
+  assert.equal(kubectlOutcome(lost, true), "again");
+  assert.equal(kubectlOutcome(lost, false), "failed");
+  const reset = {
+    exitCode: 1,
+    stderr: "read tcp 192.168.19.200:41234->192.168.19.165:6443: read: connection reset by peer\n",
+  };
+  assert.equal(kubectlOutcome(reset, true), "again");
+});
+
 test("kubectlOutcome: an error that is neither transient nor the cluster gone fails at once", () => {
   const forbidden = { exitCode: 1, stderr: 'Error from server (Forbidden): pods "echo" is forbidden\n' };
   assert.equal(kubectlOutcome(forbidden, true, CLUSTER_GONE), "failed");
