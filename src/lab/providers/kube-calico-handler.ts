@@ -50,8 +50,8 @@ async function apply(i: KubeCalicoInputs): Promise<void> {
 
 async function remove(i: Pick<KubeCalicoInputs, "runDir" | "kubectl">): Promise<void> {
   log("kubectl delete -f calico.yaml (the variant that was applied)");
-  // The cluster may be gone already (the lab is being destroyed): nothing left to delete. A file that is
-  // gone was never applied.
+  // A cluster that does not answer at all (refused: nothing listens) has nothing left to delete. A file that
+  // is gone was never applied.
   const out = await kubectlPatiently(
     i.kubectl,
     ["delete", "-f", applied(i), "--ignore-not-found", "--wait=true"],
@@ -102,7 +102,14 @@ export const kubeCalicoHandler: Handler<KubeCalicoInputs> = {
     await apply(news);
     return news;
   },
+  // Calico leaves with its cluster: this resource depends on every node's kubeadm init or join, so its delete
+  // (a destroy, or the kubeadm setting dropped) is always followed by `kubeadm reset` and the runtime's stop
+  // on every node, which remove the DaemonSet's pods with the rest. A `kubectl delete -f` first only made the
+  // teardown wait on the API server: under emulation it once answered no TLS handshake for 11 minutes, the
+  // destroy failed there and the VMs outlived the stack. The mode switch (update) still deletes the old
+  // variant before applying the new one, as the seeds did.
   async delete(_id, props) {
-    await remove(props);
+    log("calico.yaml goes with the cluster (kubeadm reset on every node)");
+    await rm(applied(props), { force: true });
   },
 };
