@@ -162,21 +162,60 @@ export function kill9(pids: readonly number[]): void {
   }
 }
 
+/** The parent of a process (0 when it is gone). */
+async function parentPid(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /**
- * Keeps a daemon dead: SIGKILL to every process of it, every `everyMs`, until stopped, so that
- * whatever restarts it (a supervisor) cannot bring it back while a check runs. Returns stop().
+ * Keeps a daemon dead: SIGKILL to every process of it, every `everyMs`, until stopped; with `holdSupervisor`,
+ * its supervisor (the parent of a killed daemon, when it is one) is held with SIGSTOP too, so that nothing
+ * brings it back while a check runs. Killing alone left windows: the echo server, a static Go program,
+ * answers within milliseconds of its restart, and a check that asks again for 2 s once hit one (verify passed
+ * 50/50 with it "dead").
+ * stop() continues the supervisors, which then restart the daemon. Returns stop().
  */
-export function keepDead(lab: Lab, d: Daemon, everyMs = 20): () => Promise<void> {
+export function keepDead(
+  lab: Lab,
+  d: Daemon,
+  opts: { holdSupervisor?: boolean; everyMs?: number } = {},
+): () => Promise<void> {
+  const everyMs = opts.everyMs ?? 20;
   let running = true;
+  const held = new Set<number>();
   const loop = (async () => {
     while (running) {
-      kill9(await daemonPids(lab, d).catch(() => []));
+      const pids = await daemonPids(lab, d).catch(() => []);
+      for (const pid of pids) {
+        const parent = await parentPid(pid);
+        if (!opts.holdSupervisor || parent <= 1 || held.has(parent)) continue;
+        if (!(await cmdline(parent)).some((a) => /supervise/.test(a))) continue;
+        try {
+          process.kill(parent, "SIGSTOP");
+          held.add(parent);
+        } catch {
+          /* gone */
+        }
+      }
+      kill9(pids);
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
   return async () => {
     running = false;
     await loop;
+    for (const pid of held) {
+      try {
+        process.kill(pid, "SIGCONT");
+      } catch {
+        /* gone */
+      }
+    }
   };
 }
 

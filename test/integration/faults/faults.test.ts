@@ -87,7 +87,7 @@ async function killAndRecover(id: string, maxLostProbes: number): Promise<void> 
 
 /** While the daemon is dead (killed again whenever something restarts it), verify fails naming it. */
 async function verifyNamesDeadDaemon(d: Daemon, names: RegExp): Promise<void> {
-  const stop = keepDead(session.lab, d);
+  const stop = keepDead(session.lab, d, { holdSupervisor: true });
   let v;
   try {
     await new Promise((r) => setTimeout(r, 200));
